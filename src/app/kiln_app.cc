@@ -1,0 +1,33 @@
+#include "app/kiln_app.h"
+
+#include <filesystem>
+#include <system_error>
+
+#include "absl/strings/str_cat.h"
+#include "server/bindings.h"
+#include "server/vertex_routes.h"
+
+namespace kiln::app {
+
+absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
+  std::unique_ptr<KilnApp> app(new KilnApp());
+  app->home_ = options.home;
+  app->clock_ = options.clock != nullptr ? options.clock : &app->real_clock_;
+  std::error_code ec;
+  std::filesystem::create_directories(options.home, ec);
+  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create KILN_HOME ", options.home, ": ", ec.message()));
+
+  absl::StatusOr<std::unique_ptr<store::Store>> store = store::Store::Open(absl::StrCat(options.home, "/kiln.db"));
+  if (!store.ok()) return store.status();
+  app->store_ = *std::move(store);
+  app->operations_ = std::make_unique<service::OperationsService>(app->store_.get());
+  app->jobs_ = std::make_unique<service::JobService>(app->store_.get(), app->operations_.get(), app->clock_);
+
+  absl::StatusOr<server::Router> router = server::BuildVertexRouter();
+  if (!router.ok()) return router.status();
+  app->api_ = std::make_unique<server::Api>(*std::move(router), std::move(options.tokens));
+  server::BindVertexServices(*app->api_, server::Services{.jobs = app->jobs_.get(), .operations = app->operations_.get()});
+  return app;
+}
+
+}  // namespace kiln::app

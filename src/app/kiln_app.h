@@ -1,0 +1,50 @@
+#ifndef KILN_APP_KILN_APP_H_
+#define KILN_APP_KILN_APP_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "server/api.h"
+#include "server/auth.h"
+#include "service/job_service.h"
+#include "service/operations_service.h"
+#include "store/store.h"
+
+namespace kiln::app {
+
+// One kiln: the store in `home`, the services over it and the REST API in front of them.
+// `kiln serve` wraps it in an HTTP server; tests drive api() directly or serve it on a free port.
+// Threading: construct and destroy on one thread; api() is safe from many.
+class KilnApp {
+ public:
+  struct Options {
+    std::string home;                                // $KILN_HOME: kiln.db and everything kiln owns
+    std::optional<server::TokenAuthorizer> tokens;   // nullopt: open access
+    const Clock* clock = nullptr;                    // nullptr: the real clock
+  };
+
+  // Creates `home` if needed and opens (or migrates) its store.
+  static absl::StatusOr<std::unique_ptr<KilnApp>> Create(Options options);
+
+  const server::Api& api() const { return *api_; }
+  store::Store& store() { return *store_; }
+  const std::string& home() const { return home_; }
+
+ private:
+  KilnApp() = default;
+
+  std::string home_;
+  RealClock real_clock_;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<service::OperationsService> operations_;
+  std::unique_ptr<service::JobService> jobs_;
+  std::unique_ptr<server::Api> api_;
+};
+
+}  // namespace kiln::app
+
+#endif  // KILN_APP_KILN_APP_H_

@@ -1,0 +1,46 @@
+#include "client/command_support.h"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
+
+namespace kiln::client {
+
+absl::StatusOr<Session> OpenSession(const ConfigFlags& flags,
+                                    OutputFormat default_format) {
+  KILN_ASSIGN_OR_RETURN(ClientConfig config, ResolveClientConfig(flags));
+  KILN_ASSIGN_OR_RETURN(ApiClient client,
+                        ApiClient::Create(config.endpoint, config.token));
+  const OutputFormat format = config.format.value_or(default_format);
+  return Session{std::move(config), std::move(client), format};
+}
+
+int ReportError(absl::string_view noun, absl::string_view verb,
+                const absl::Status& status, int exit_code, std::ostream& err) {
+  err << "ERROR: (kiln." << noun << "." << verb << ") "
+      << CanonicalCodeName(status.code()) << ": " << status.message() << "\n";
+  return exit_code;
+}
+
+CLI::App* AddVerbCommand(CLI::App& noun_command, absl::string_view verb,
+                         absl::string_view help) {
+  CLI::App* command =
+      noun_command.add_subcommand(std::string(verb), std::string(help));
+  command->fallthrough();
+  command->footer(absl::StrCat(
+      "Also takes the noun's flags --project, --region, --endpoint, --format "
+      "and --config-file (see `kiln ",
+      noun_command.get_name(), " --help`)."));
+  return command;
+}
+
+void FinishCommand(int exit_code) {
+  if (exit_code != kExitOk) throw CLI::RuntimeError(exit_code);
+}
+
+}  // namespace kiln::client

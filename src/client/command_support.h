@@ -1,0 +1,54 @@
+#ifndef KILN_CLIENT_COMMAND_SUPPORT_H_
+#define KILN_CLIENT_COMMAND_SUPPORT_H_
+
+// Plumbing shared by the verbs (verbs.h) and by verbs added later (create,
+// logs, ...): exit codes, error reporting, and opening a configured client.
+
+#include <ostream>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "client/api_client.h"
+#include "client/client_config.h"
+#include "client/output.h"
+
+namespace CLI {
+class App;
+}  // namespace CLI
+
+namespace kiln::client {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitApiError = 1;  // The server said no, or is away.
+inline constexpr int kExitUsage = 2;     // Bad flags, config or arguments.
+
+// A resolved configuration, a client for it and the format to print in.
+struct Session {
+  ClientConfig config;
+  ApiClient client;
+  OutputFormat format;
+};
+
+// Resolves the configuration from `flags` (ResolveClientConfig) and opens a
+// client; `format` is the configured one, else `default_format`.
+absl::StatusOr<Session> OpenSession(const ConfigFlags& flags,
+                                    OutputFormat default_format);
+
+// Prints "ERROR: (kiln.<noun>.<verb>) <CODE>: <message>" and a newline to
+// `err`, and returns `exit_code`.
+int ReportError(absl::string_view noun, absl::string_view verb,
+                const absl::Status& status, int exit_code, std::ostream& err);
+
+// Adds the subcommand `verb` to `noun_command`. It lets the noun's global
+// flags (--project, --format, ...) appear after the verb too.
+CLI::App* AddVerbCommand(CLI::App& noun_command, absl::string_view verb,
+                         absl::string_view help);
+
+// Hands a verb's exit code back to CLI11: returns on 0, else throws
+// CLI::RuntimeError(exit_code), which App::exit / CLI11_PARSE return as is.
+void FinishCommand(int exit_code);
+
+}  // namespace kiln::client
+
+#endif  // KILN_CLIENT_COMMAND_SUPPORT_H_

@@ -1,0 +1,21 @@
+#ifndef KILN_SERVER_BINDINGS_H_
+#define KILN_SERVER_BINDINGS_H_
+
+#include "server/api.h"
+#include "service/job_service.h"
+#include "service/operations_service.h"
+
+namespace kiln::server {
+
+// The services behind the Vertex REST surface. Null members leave their RPCs UNIMPLEMENTED.
+struct Services {
+  service::JobService* jobs = nullptr;
+  service::OperationsService* operations = nullptr;
+};
+
+// Registers every implemented RPC of `services` on `api`.
+void BindVertexServices(Api& api, const Services& services);
+
+}  // namespace kiln::server
+
+#endif  // KILN_SERVER_BINDINGS_H_
