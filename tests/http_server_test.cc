@@ -49,7 +49,7 @@ class HttpServerTest : public ::testing::Test {
 TEST_F(HttpServerTest, CreateAndListOverTheWireWithIntegerEnums) {
   auto created = client_->Post(
       "/v1/projects/p/locations/us-central1/customJobs?alt=json",
-      R"({"displayName":"w","jobSpec":{"workerPoolSpecs":[{"replicaCount":"1","containerSpec":{"imageUri":"i"}}]}})",
+      R"({"displayName":"w","jobSpec":{"workerPoolSpecs":[{"replicaCount":"1","containerSpec":{"imageUri":"us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest","command":["true"]}}]}})",
       "application/json");
   ASSERT_TRUE(created);
   EXPECT_EQ(created->status, 200) << created->body;
@@ -59,6 +59,17 @@ TEST_F(HttpServerTest, CreateAndListOverTheWireWithIntegerEnums) {
   auto body = nlohmann::json::parse(listed->body);
   EXPECT_EQ(body["customJobs"][0]["state"], 1);
   EXPECT_EQ(listed->get_header_value("Content-Type"), "application/json; charset=UTF-8");
+}
+
+TEST_F(HttpServerTest, FormEncodedContentTypeStillReadsTheBodyAsJson) {
+  // curl -d without -H sends application/x-www-form-urlencoded; the body is still the JSON request.
+  auto res = client_->Post("/v1/projects/p/locations/us-central1/customJobs?alt=json",
+                           R"({"displayName":"form","jobSpec":{"workerPoolSpecs":[{"replicaCount":"1",)"
+                           R"("containerSpec":{"imageUri":"us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest",)"
+                           R"("command":["true"]}}]}})",
+                           "application/x-www-form-urlencoded");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200) << res->body;
 }
 
 TEST_F(HttpServerTest, OversizedBodyGetsGoogleErrorJson) {

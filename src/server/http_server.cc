@@ -10,9 +10,15 @@ HttpRequest FromHttplib(const httplib::Request& req) {
   HttpRequest out;
   out.method = req.method;
   out.path = req.path;
-  for (const auto& [k, v] : req.params) out.query.emplace_back(k, v);
+  // Query parameters come from the URL only: httplib also merges a form-encoded body into
+  // req.params (curl's default Content-Type), which must not bind request fields.
   size_t q = req.target.find('?');
-  if (q != std::string::npos) out.raw_query = req.target.substr(q + 1);
+  if (q != std::string::npos) {
+    out.raw_query = req.target.substr(q + 1);
+    httplib::Params params;
+    httplib::detail::parse_query_text(out.raw_query, params);
+    for (const auto& [k, v] : params) out.query.emplace_back(k, v);
+  }
   out.authorization = req.get_header_value("Authorization");
   out.body = req.body;
   return out;
