@@ -20,8 +20,14 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
   absl::StatusOr<std::unique_ptr<store::Store>> store = store::Store::Open(absl::StrCat(options.home, "/kiln.db"));
   if (!store.ok()) return store.status();
   app->store_ = *std::move(store);
+  app->object_store_ = std::make_unique<storage::ObjectStore>(absl::StrCat(options.home, "/storage"));
+  app->images_ = std::make_unique<jobs::ImageMap>();
+  app->jobs_config_.accelerator_inventory = options.accelerator_inventory;
+  app->jobs_config_.images = app->images_.get();
+  app->jobs_config_.storage = app->object_store_.get();
   app->operations_ = std::make_unique<service::OperationsService>(app->store_.get());
-  app->jobs_ = std::make_unique<service::JobService>(app->store_.get(), app->operations_.get(), app->clock_);
+  app->jobs_ = std::make_unique<service::JobService>(app->store_.get(), app->operations_.get(), app->clock_,
+                                                     &app->jobs_config_);
 
   absl::StatusOr<server::Router> router = server::BuildVertexRouter();
   if (!router.ok()) return router.status();

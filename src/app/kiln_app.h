@@ -1,12 +1,16 @@
 #ifndef KILN_APP_KILN_APP_H_
 #define KILN_APP_KILN_APP_H_
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "jobs/image_map.h"
+#include "jobs/validation.h"
+#include "storage/object_store.h"
 #include "server/api.h"
 #include "server/auth.h"
 #include "service/job_service.h"
@@ -24,6 +28,7 @@ class KilnApp {
     std::string home;                                // $KILN_HOME: kiln.db and everything kiln owns
     std::optional<server::TokenAuthorizer> tokens;   // nullopt: open access
     const Clock* clock = nullptr;                    // nullptr: the real clock
+    std::map<std::string, int> accelerator_inventory;  // e.g. {"NVIDIA_TESLA_T4": 2}; none by default
   };
 
   // Creates `home` if needed and opens (or migrates) its store.
@@ -39,6 +44,9 @@ class KilnApp {
   std::string home_;
   RealClock real_clock_;
   const Clock* clock_ = nullptr;
+  std::unique_ptr<storage::ObjectStore> object_store_;
+  std::unique_ptr<jobs::ImageMap> images_;
+  jobs::JobsConfig jobs_config_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::OperationsService> operations_;
   std::unique_ptr<service::JobService> jobs_;

@@ -55,14 +55,21 @@ absl::Status ValidateCustomJob(absl::string_view path, const v1::CustomJob& job)
   return absl::OkStatus();
 }
 
-JobService::JobService(store::Store* store, OperationsService* operations, const Clock* clock)
-    : store_(store), operations_(operations), clock_(clock), jobs_("customJobs", "CustomJob") {}
+JobService::JobService(store::Store* store, OperationsService* operations, const Clock* clock,
+                       const jobs::JobsConfig* jobs_config)
+    : store_(store), operations_(operations), clock_(clock), jobs_config_(jobs_config), jobs_("customJobs", "CustomJob") {}
 
 absl::StatusOr<v1::CustomJob> JobService::CreateCustomJob(const v1::CreateCustomJobRequest& request) const {
   absl::StatusOr<LocationName> parent = LocationName::Parse(request.parent());
   if (!parent.ok()) return parent.status();
   if (!request.has_custom_job()) return FieldError("customJob", "is required");
   if (absl::Status s = ValidateCustomJob("customJob", request.custom_job()); !s.ok()) return s;
+  if (jobs_config_ != nullptr) {
+    if (absl::Status s = jobs::ValidateCustomJobSpec("customJob.jobSpec", request.custom_job().job_spec(), *jobs_config_);
+        !s.ok()) {
+      return s;
+    }
+  }
 
   v1::CustomJob job = request.custom_job();
   // Output-only fields are the server's to set, whatever the client sent.

@@ -4,6 +4,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "google/cloud/aiplatform/v1/job_service.pb.h"
+#include "jobs/validation.h"
 #include "google/longrunning/operations.pb.h"
 #include "google/protobuf/empty.pb.h"
 #include "service/operations_service.h"
@@ -21,7 +22,10 @@ namespace kiln::service {
 //   QUEUED | PENDING | RUNNING --cancel--> CANCELLING → CANCELLED
 class JobService {
  public:
-  JobService(store::Store* store, OperationsService* operations, const Clock* clock);
+  // `jobs_config` (nullable: API-level checks only) adds the checks against this kiln: machine
+  // types, images it can map, accelerators it can ever provide, mappable URIs.
+  JobService(store::Store* store, OperationsService* operations, const Clock* clock,
+             const jobs::JobsConfig* jobs_config = nullptr);
 
   absl::StatusOr<google::cloud::aiplatform::v1::CustomJob> CreateCustomJob(
       const google::cloud::aiplatform::v1::CreateCustomJobRequest& request) const;
@@ -40,6 +44,7 @@ class JobService {
   store::Store* store_;
   OperationsService* operations_;
   const Clock* clock_;
+  const jobs::JobsConfig* jobs_config_;
   Repository<google::cloud::aiplatform::v1::CustomJob> jobs_;
 };
 

@@ -8,7 +8,7 @@ out="$("$KILN_BIN" custom-jobs list 2>&1)" || fail "list failed: $out"
 expect_contains "$out" "Listed 0 items." "empty list"
 
 curl -sS -f -X POST -H "Content-Type: application/json" \
-  -d '{"displayName":"cli-job","jobSpec":{"workerPoolSpecs":[{"replicaCount":"1","containerSpec":{"imageUri":"busybox"}}]}}' \
+  -d '{"displayName":"cli-job","jobSpec":{"workerPoolSpecs":[{"replicaCount":"1","containerSpec":{"imageUri":"us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest","command":["true"]}}]}}' \
   "$ENDPOINT/v1/projects/cli-project/locations/us-central1/customJobs" >/dev/null || fail "create"
 
 out="$("$KILN_BIN" custom-jobs list 2>&1)" || fail "list: $out"

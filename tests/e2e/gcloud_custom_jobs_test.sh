@@ -33,7 +33,7 @@ expect_contains "$out" "Listed 0 items." "gcloud ai custom-jobs list on an empty
 
 # 2. A job created over REST shows up in list and describe.
 curl -sS -f -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
-  -d '{"displayName":"from-curl","jobSpec":{"workerPoolSpecs":[{"machineSpec":{"machineType":"n1-standard-4"},"replicaCount":"1","containerSpec":{"imageUri":"busybox","command":["true"]}}]}}' \
+  -d '{"displayName":"from-curl","jobSpec":{"workerPoolSpecs":[{"machineSpec":{"machineType":"n1-standard-4"},"replicaCount":"1","containerSpec":{"imageUri":"us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest","command":["true"]}}]}}' \
   "$ENDPOINT/v1/projects/e2e-project/locations/us-central1/customJobs" >"$WORK/created.json" || fail "curl create failed"
 name="$(sed -n 's/.*"name":"\([^"]*\)".*/\1/p' "$WORK/created.json")"
 id="${name##*/}"
