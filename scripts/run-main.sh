@@ -9,7 +9,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/build.sh"
 
-kiln="$root/build/src/cli/kiln"
+kiln="$root/build/bin/kiln"
 home="${KILN_HOME:-$HOME/.kiln}"
 log="$(mktemp -t kiln-serve.XXXXXX.log)"
 "$kiln" serve --port 0 --home "$home" >"$log" 2>&1 &

@@ -1,0 +1,341 @@
+#include "runtime/local_runtime.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "runtime/replica_files.h"
+
+namespace kiln::runtime {
+namespace {
+
+using internal::JoinPath;
+
+constexpr absl::Duration kMaxStopGrace = absl::Hours(24 * 366);
+
+int PidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+
+int PidfdSendSignal(int pidfd, int sig) {
+  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+absl::Status Errno(int error, absl::string_view what) {
+  return absl::ErrnoToStatus(error, what);
+}
+
+bool SameBoot(const ReplicaHandle& handle) {
+  return handle.boot_id.empty() || internal::BootId().empty() ||
+         handle.boot_id == internal::BootId();
+}
+
+// The shim named by `handle`, checked against pid reuse.
+struct VerifiedShim {
+  int pidfd = -1;
+  bool zombie = false;  // exited, not yet reaped
+  bool child = false;   // this process's child
+};
+
+// NOT_FOUND when the handle's shim no longer exists (or its pid now names another process).
+absl::StatusOr<VerifiedShim> OpenVerifiedShim(const ReplicaHandle& handle) {
+  if (!SameBoot(handle)) return absl::NotFoundError("shim from another boot");
+  pid_t pid = static_cast<pid_t>(handle.shim_pid);
+  int pidfd = PidfdOpen(pid);
+  if (pidfd < 0) {
+    if (errno == ESRCH || errno == EINVAL) return absl::NotFoundError("shim gone");
+    return Errno(errno, absl::StrCat("pidfd_open ", pid));
+  }
+  // Checked after opening: if the pid named another process then, its start time differs.
+  absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(pid);
+  if (!stat.ok() || stat->start_ticks != handle.shim_start_ticks) {
+    ::close(pidfd);
+    return absl::NotFoundError("shim gone");
+  }
+  return VerifiedShim{pidfd, stat->zombie, stat->parent_pid == ::getpid()};
+}
+
+bool ShimAlive(const ReplicaHandle& handle) {
+  if (!SameBoot(handle)) return false;
+  absl::StatusOr<internal::ProcStat> stat =
+      internal::ReadProcStat(static_cast<pid_t>(handle.shim_pid));
+  return stat.ok() && stat->start_ticks == handle.shim_start_ticks && !stat->zombie;
+}
+
+// exit.json as a status; NOT_FOUND when there is none yet.
+absl::StatusOr<ReplicaStatus> ReadExit(const ReplicaHandle& handle) {
+  KILN_ASSIGN_OR_RETURN(std::string text,
+                        internal::ReadFile(JoinPath(handle.replica_dir, internal::kExitFile)));
+  absl::StatusOr<internal::ExitRecord> record = internal::ExitRecordFromJson(text);
+  if (!record.ok()) {
+    return absl::DataLossError(absl::StrCat(handle.replica_dir, ": ", record.status().message()));
+  }
+  ReplicaStatus status;
+  status.state = ReplicaStatus::State::kExited;
+  status.exit_code = record->exit_code;
+  status.term_signal = record->signal;
+  status.stopped_by_kiln = record->stopped_by_kiln;
+  status.end_time = record->end_time;
+  return status;
+}
+
+absl::Status MakeReplicaDir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return absl::OkStatus();
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) return Errno(error.value(), absl::StrCat("mkdir ", dir));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<LocalRuntime>> LocalRuntime::Create(Options options) {
+  if (options.shim_path.empty()) return absl::InvalidArgumentError("shim_path is required");
+  if (::access(options.shim_path.c_str(), X_OK) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("kiln-shim not executable: ", options.shim_path, ": ", strerror(errno)));
+  }
+  int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) return Errno(errno, "epoll_create1");
+  int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd < 0) {
+    int error = errno;
+    ::close(epoll_fd);
+    return Errno(error, "eventfd");
+  }
+  epoll_event event = {};
+  event.events = EPOLLIN;
+  event.data.u64 = 0;
+  if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event) != 0) {
+    int error = errno;
+    ::close(wake_fd);
+    ::close(epoll_fd);
+    return Errno(error, "epoll_ctl");
+  }
+  return std::unique_ptr<LocalRuntime>(new LocalRuntime(std::move(options), epoll_fd, wake_fd));
+}
+
+LocalRuntime::LocalRuntime(Options options, int epoll_fd, int wake_fd)
+    : options_(std::move(options)), epoll_fd_(epoll_fd), wake_fd_(wake_fd) {
+  watcher_ = std::thread([this] { WatchLoop(); });
+}
+
+LocalRuntime::~LocalRuntime() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    shutting_down_ = true;
+  }
+  Wake();
+  watcher_.join();
+  for (auto& [cookie, watch] : watches_) ::close(watch.pidfd);
+  ::close(wake_fd_);
+  ::close(epoll_fd_);
+}
+
+void LocalRuntime::Wake() {
+  uint64_t one = 1;
+  ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));  // fails only if the counter is full
+  (void)ignored;
+}
+
+absl::StatusOr<ReplicaHandle> LocalRuntime::Launch(const ReplicaSpec& spec) {
+  if (spec.argv.empty()) return absl::InvalidArgumentError("replica spec: empty argv");
+  if (spec.replica_dir.empty()) return absl::InvalidArgumentError("replica spec: no replica_dir");
+  std::error_code error;
+  std::string dir = std::filesystem::absolute(spec.replica_dir, error).lexically_normal();
+  if (error) return Errno(error.value(), absl::StrCat("replica_dir ", spec.replica_dir));
+  if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  KILN_RETURN_IF_ERROR(MakeReplicaDir(dir));
+  // A replica_dir may be reused (a retry): what the previous run left must not be read as ours.
+  ::unlink(JoinPath(dir, internal::kExitFile).c_str());
+  ::unlink(JoinPath(dir, internal::kStopFile).c_str());
+  KILN_RETURN_IF_ERROR(
+      internal::WriteFile(JoinPath(dir, internal::kSpecFile), internal::SpecToJson(spec)));
+
+  // The shim starts in its own session with default signal dispositions and SIGTERM blocked
+  // (it reads SIGTERM from a signalfd; blocking from the start means an early Stop is queued
+  // rather than killing a shim that has not set up yet).
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t all;
+  sigfillset(&all);
+  sigset_t term;
+  sigemptyset(&term);
+  sigaddset(&term, SIGTERM);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setsigmask(&attr, &term);
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  std::string shim = options_.shim_path;
+  char* argv[] = {shim.data(), dir.data(), nullptr};
+  char* envp[] = {nullptr};
+  pid_t pid = 0;
+  int rc = ::posix_spawn(&pid, shim.c_str(), nullptr, &attr, argv, envp);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Errno(rc, absl::StrCat("posix_spawn ", shim));
+
+  // The shim is our unreaped child, so its pid cannot be recycled under us here.
+  ReplicaHandle handle{.replica_dir = dir, .shim_pid = pid, .boot_id = internal::BootId()};
+  absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(pid);
+  int pidfd = stat.ok() ? PidfdOpen(pid) : -1;
+  absl::Status status = !stat.ok()   ? stat.status()
+                        : pidfd < 0 ? Errno(errno, absl::StrCat("pidfd_open ", pid))
+                                    : absl::OkStatus();
+  if (status.ok()) {
+    handle.shim_start_ticks = stat->start_ticks;
+    std::lock_guard<std::mutex> lock(mu_);
+    status = AddWatchLocked(handle, pidfd, /*child=*/true);
+    if (status.ok()) return handle;
+  } else if (pidfd >= 0) {
+    ::close(pidfd);
+  }
+  // Cannot watch it: have the shim stop the replica at once and reap the shim.
+  if (internal::WriteFile(JoinPath(dir, internal::kStopFile), "0\n").ok()) ::kill(pid, SIGTERM);
+  ::waitpid(pid, nullptr, 0);
+  return status;
+}
+
+absl::StatusOr<ReplicaStatus> LocalRuntime::Poll(const ReplicaHandle& handle) {
+  absl::StatusOr<ReplicaStatus> exited = ReadExit(handle);
+  if (!absl::IsNotFound(exited.status())) return exited;
+  if (ShimAlive(handle)) return ReplicaStatus{.state = ReplicaStatus::State::kRunning};
+  // The shim may have written exit.json and exited since the first look.
+  exited = ReadExit(handle);
+  if (!absl::IsNotFound(exited.status())) return exited;
+  return ReplicaStatus{.state = ReplicaStatus::State::kLost};
+}
+
+absl::Status LocalRuntime::Stop(const ReplicaHandle& handle, absl::Duration grace) {
+  if (ReadExit(handle).ok()) return absl::OkStatus();  // already exited: leave it alone
+  grace = std::clamp(grace, absl::ZeroDuration(), kMaxStopGrace);
+  std::string stop_file = JoinPath(handle.replica_dir, internal::kStopFile);
+  std::string content = absl::StrCat(absl::ToInt64Milliseconds(grace), "\n");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto by_pid = cookie_by_pid_.find(handle.shim_pid);
+    if (by_pid != cookie_by_pid_.end()) {
+      const Watch& watch = watches_.at(by_pid->second);
+      if (watch.handle.shim_start_ticks == handle.shim_start_ticks) {
+        KILN_RETURN_IF_ERROR(internal::WriteFileAtomically(stop_file, content, false));
+        if (PidfdSendSignal(watch.pidfd, SIGTERM) != 0 && errno != ESRCH) {
+          return Errno(errno, absl::StrCat("pidfd_send_signal ", handle.shim_pid));
+        }
+        return absl::OkStatus();
+      }
+    }
+  }
+  // Not watched (e.g. Stop before Adopt after a restart).
+  absl::StatusOr<VerifiedShim> shim = OpenVerifiedShim(handle);
+  if (absl::IsNotFound(shim.status())) return absl::OkStatus();  // exited or lost
+  if (!shim.ok()) return shim.status();
+  absl::Status status = internal::WriteFileAtomically(stop_file, content, false);
+  if (status.ok() && PidfdSendSignal(shim->pidfd, SIGTERM) != 0 && errno != ESRCH) {
+    status = Errno(errno, absl::StrCat("pidfd_send_signal ", handle.shim_pid));
+  }
+  ::close(shim->pidfd);
+  return status;
+}
+
+absl::Status LocalRuntime::Adopt(const ReplicaHandle& handle) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto by_pid = cookie_by_pid_.find(handle.shim_pid);
+    if (by_pid != cookie_by_pid_.end() &&
+        watches_.at(by_pid->second).handle.shim_start_ticks == handle.shim_start_ticks) {
+      return absl::OkStatus();  // already watched
+    }
+  }
+  absl::StatusOr<VerifiedShim> shim = OpenVerifiedShim(handle);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (absl::IsNotFound(shim.status())) {
+    NotifySoonLocked(handle);
+    return absl::OkStatus();
+  }
+  if (!shim.ok()) return shim.status();
+  // A zombie's pidfd is readable at once, so the watcher reaps and notifies it right away.
+  return AddWatchLocked(handle, shim->pidfd, shim->child);
+}
+
+void LocalRuntime::SetExitCallback(std::function<void(const ReplicaHandle&)> callback) {
+  std::lock_guard<std::mutex> lock(mu_);
+  callback_ = std::move(callback);
+}
+
+absl::Status LocalRuntime::AddWatchLocked(const ReplicaHandle& handle, int pidfd, bool child) {
+  uint64_t cookie = next_cookie_++;
+  epoll_event event = {};
+  event.events = EPOLLIN;
+  event.data.u64 = cookie;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) != 0) {
+    int error = errno;
+    ::close(pidfd);
+    return Errno(error, "epoll_ctl");
+  }
+  watches_[cookie] = Watch{handle, pidfd, child};
+  cookie_by_pid_[handle.shim_pid] = cookie;
+  return absl::OkStatus();
+}
+
+void LocalRuntime::NotifySoonLocked(const ReplicaHandle& handle) {
+  pending_.push_back(handle);
+  Wake();
+}
+
+void LocalRuntime::WatchLoop() {
+  constexpr int kMaxEvents = 64;
+  epoll_event events[kMaxEvents];
+  for (;;) {
+    int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, -1);
+    if (n < 0 && errno != EINTR) return;  // EBADF/EINVAL: a bug; nothing left to watch with
+    std::vector<ReplicaHandle> ended;
+    std::function<void(const ReplicaHandle&)> callback;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      for (int i = 0; i < n; ++i) {
+        uint64_t cookie = events[i].data.u64;
+        if (cookie == 0) {
+          uint64_t count;
+          ssize_t ignored = ::read(wake_fd_, &count, sizeof(count));
+          (void)ignored;
+          continue;
+        }
+        auto it = watches_.find(cookie);
+        if (it == watches_.end()) continue;
+        Watch& watch = it->second;
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, watch.pidfd, nullptr);
+        ::close(watch.pidfd);
+        // Safe: an unreaped child's pid cannot have been recycled.
+        if (watch.child) ::waitpid(static_cast<pid_t>(watch.handle.shim_pid), nullptr, WNOHANG);
+        auto by_pid = cookie_by_pid_.find(watch.handle.shim_pid);
+        if (by_pid != cookie_by_pid_.end() && by_pid->second == cookie) {
+          cookie_by_pid_.erase(by_pid);
+        }
+        ended.push_back(std::move(watch.handle));
+        watches_.erase(it);
+      }
+      if (shutting_down_) return;
+      for (ReplicaHandle& handle : pending_) ended.push_back(std::move(handle));
+      pending_.clear();
+      if (!ended.empty()) callback = callback_;
+    }
+    if (callback) {
+      for (const ReplicaHandle& handle : ended) callback(handle);
+    }
+  }
+}
+
+}  // namespace kiln::runtime

@@ -1,0 +1,108 @@
+#ifndef KILN_RUNTIME_LOCAL_RUNTIME_H_
+#define KILN_RUNTIME_LOCAL_RUNTIME_H_
+
+// LocalRuntime: replicas are process trees on this machine, each supervised by its own
+// kiln-shim (shim.h), in its own session, so they outlive kiln.
+//
+//   auto runtime = LocalRuntime::Create({.shim_path = "/usr/lib/kiln/kiln-shim"});
+//   (*runtime)->SetExitCallback([&](const ReplicaHandle& h) { OnReplicaExit(h); });
+//   KILN_ASSIGN_OR_RETURN(ReplicaHandle h, (*runtime)->Launch(spec));
+//   store.Save(h.Serialize());            // ... kiln restarts ...
+//   (*runtime)->Adopt(*ReplicaHandle::Parse(saved));
+//
+// Threading: all methods are thread-safe. One watcher thread (started by Create, joined by
+// the destructor) waits with epoll on a pidfd per watched shim plus an eventfd for wake-ups;
+// when a shim exits it reaps it (if it is this process's child), then calls the exit callback
+// on the watcher thread with no lock held. Launch, Poll, Stop and Adopt never wait for a
+// replica; they take `mu_` only briefly.
+//
+// How a watched shim moves through the watcher (per handle):
+//
+//   Launch / Adopt(alive) ──► watched (pidfd in epoll) ──pidfd readable──► reaped ──► callback
+//   Adopt(gone)           ──► pending_ ─────────────── eventfd wake-up ──────────────► callback
+//
+// Identity: a handle names a shim by pid + start time (/proc/<pid>/stat field 22) + boot id,
+// so a recycled pid is never mistaken for the shim. Poll: exit.json → kExited; else the shim
+// alive → kRunning; else kLost. Destroying a LocalRuntime never stops replicas.
+//
+// The integrator must not reap kiln's children wholesale (waitpid(-1, ...)), or shims would be
+// reaped behind the watcher's back (their exits are still seen; Launch may fail to read the
+// new shim's start time).
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "runtime/runtime.h"
+
+namespace kiln::runtime {
+
+class LocalRuntime final : public Runtime {
+ public:
+  struct Options {
+    std::string shim_path;  // the kiln-shim executable (absolute path)
+  };
+
+  // Starts the watcher thread. INVALID_ARGUMENT without shim_path, FAILED_PRECONDITION if it
+  // is not executable, an errno-based status if epoll/eventfd cannot be created.
+  static absl::StatusOr<std::unique_ptr<LocalRuntime>> Create(Options options);
+
+  // Stops and joins the watcher thread. Replicas keep running. Must not be called from the
+  // exit callback.
+  ~LocalRuntime() override;
+
+  LocalRuntime(const LocalRuntime&) = delete;
+  LocalRuntime& operator=(const LocalRuntime&) = delete;
+
+  // mkdir replica_dir, remove a previous exit.json/stop, write spec.json, one posix_spawn of
+  // `kiln-shim <replica_dir>` (new session, no shell). INVALID_ARGUMENT for an empty argv or
+  // replica_dir.
+  absl::StatusOr<ReplicaHandle> Launch(const ReplicaSpec& spec) override;
+  absl::StatusOr<ReplicaStatus> Poll(const ReplicaHandle& handle) override;
+  // Writes <replica_dir>/stop (grace in ms) and SIGTERMs the shim through a pidfd.
+  absl::Status Stop(const ReplicaHandle& handle, absl::Duration grace) override;
+  absl::Status Adopt(const ReplicaHandle& handle) override;
+  void SetExitCallback(std::function<void(const ReplicaHandle&)> callback) override;
+
+ private:
+  struct Watch {
+    ReplicaHandle handle;
+    int pidfd = -1;
+    bool child = false;  // the shim is this process's child: the watcher reaps it
+  };
+
+  LocalRuntime(Options options, int epoll_fd, int wake_fd);
+
+  void WatchLoop();
+  // Takes ownership of `pidfd` and adds it to epoll.
+  absl::Status AddWatchLocked(const ReplicaHandle& handle, int pidfd, bool child);
+  // Queues an exit notification for a shim that is already gone.
+  void NotifySoonLocked(const ReplicaHandle& handle);
+  void Wake();
+
+  const Options options_;
+  const int epoll_fd_;
+  const int wake_fd_;  // eventfd; epoll cookie 0
+
+  std::mutex mu_;
+  absl::flat_hash_map<uint64_t, Watch> watches_;         // by epoll cookie; guarded by mu_
+  absl::flat_hash_map<int64_t, uint64_t> cookie_by_pid_;  // shim pid → cookie; guarded by mu_
+  uint64_t next_cookie_ = 1;                              // guarded by mu_
+  std::vector<ReplicaHandle> pending_;                    // guarded by mu_
+  std::function<void(const ReplicaHandle&)> callback_;    // guarded by mu_
+  bool shutting_down_ = false;                            // guarded by mu_
+
+  std::thread watcher_;  // runs WatchLoop; last member, started last
+};
+
+}  // namespace kiln::runtime
+
+#endif  // KILN_RUNTIME_LOCAL_RUNTIME_H_

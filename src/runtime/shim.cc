@@ -1,0 +1,445 @@
+#include "runtime/shim.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+#include "runtime/replica_layout.h"
+
+namespace kiln::runtime {
+namespace {
+
+constexpr int64_t kNanosPerMilli = 1000 * 1000;
+constexpr int64_t kDefaultGraceMs = 10 * 1000;            // SIGTERM without a stop file
+constexpr int64_t kMaxGraceMs = int64_t{366} * 24 * 3600 * 1000;
+constexpr int64_t kReapBoundMs = 5 * 1000;                // waiting for a SIGKILLed group
+constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
+
+int64_t NowNanos(clockid_t clock) {
+  timespec ts;
+  ::clock_gettime(clock, &ts);
+  return int64_t{ts.tv_sec} * 1000 * 1000 * 1000 + ts.tv_nsec;
+}
+int64_t MonotonicMillis() { return NowNanos(CLOCK_MONOTONIC) / kNanosPerMilli; }
+
+std::string JoinPath(const std::string& dir, const char* name) {
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+bool ParseInt64(const std::string& text, int64_t* out) {
+  size_t begin = text.find_first_not_of(" \t\n");
+  size_t end = text.find_last_not_of(" \t\n");
+  if (begin == std::string::npos) return false;
+  const char* last = text.data() + end + 1;
+  auto [ptr, ec] = std::from_chars(text.data() + begin, last, *out);
+  return ec == std::errc() && ptr == last;
+}
+
+bool ReadWholeFile(const std::string& path, std::string* out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char buffer[4096];
+  out->clear();
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return n == 0;
+    }
+    out->append(buffer, static_cast<size_t>(n));
+  }
+}
+
+// temp file, (fsync), rename, (fsync folder). False with errno set on failure.
+bool WriteAtomically(const std::string& path, const std::string& content, bool durable) {
+  std::string temp = path + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bool ok = done == content.size() && (!durable || ::fsync(fd) == 0);
+  int error = errno;
+  ::close(fd);
+  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
+    if (ok) error = errno;
+    errno = error;
+    return false;
+  }
+  if (!durable) return true;
+  std::string dir = path.substr(0, path.find_last_of('/') + 1);
+  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return false;
+  ok = ::fsync(dir_fd) == 0;
+  error = errno;
+  ::close(dir_fd);
+  errno = error;
+  return ok;
+}
+
+// Writes "kiln-shim: <message>\n" to stderr (replica.log once set up).
+void Say(const std::string& message) {
+  std::string line = "kiln-shim: " + message + "\n";
+  ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
+  (void)ignored;
+}
+
+void CloseInheritedDescriptors() {
+  if (::close_range(3, ~0U, 0) == 0) return;
+  // Kernels before 5.9: list /proc/self/fd first, then close (closing while listing would
+  // disturb the listing).
+  std::vector<int> fds;
+  if (DIR* dir = ::opendir("/proc/self/fd")) {
+    int own = ::dirfd(dir);
+    while (dirent* entry = ::readdir(dir)) {
+      int64_t fd = 0;
+      if (ParseInt64(entry->d_name, &fd) && fd > 2 && fd != own) fds.push_back(static_cast<int>(fd));
+    }
+    ::closedir(dir);
+  }
+  for (int fd : fds) ::close(fd);
+}
+
+// Opens `path` and makes it descriptor `target` (and `also`, if ≥ 0).
+bool OpenAs(const char* path, int flags, int target, int also) {
+  int fd = ::open(path, flags, 0644);
+  if (fd < 0) return false;
+  if (fd != target && ::dup2(fd, target) < 0) return false;
+  if (also >= 0 && fd != also && ::dup2(target, also) < 0) return false;
+  if (fd != target && fd != also) ::close(fd);
+  return true;
+}
+
+// The value of NAME in a "KEY=VALUE" list (first occurrence, as getenv would).
+const std::string* FindEnv(const std::vector<std::string>& env, const std::string& name) {
+  for (const std::string& entry : env) {
+    if (entry.size() > name.size() && entry[name.size()] == '=' &&
+        entry.compare(0, name.size(), name) == 0) {
+      return &entry;
+    }
+  }
+  return nullptr;
+}
+
+// Where execve should look for argv0, in order.
+std::vector<std::string> ExecCandidates(const std::string& argv0,
+                                        const std::vector<std::string>& env) {
+  if (argv0.find('/') != std::string::npos) return {argv0};
+  const std::string* entry = FindEnv(env, "PATH");
+  std::string path = entry != nullptr ? entry->substr(5) : kDefaultPath;
+  std::vector<std::string> candidates;
+  size_t begin = 0;
+  for (;;) {
+    size_t end = path.find(':', begin);
+    std::string dir = path.substr(begin, end == std::string::npos ? end : end - begin);
+    candidates.push_back(JoinPath(dir.empty() ? "." : dir, argv0.c_str()));
+    if (end == std::string::npos) return candidates;
+    begin = end + 1;
+  }
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (std::string& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+struct ExitRecord {
+  int exit_code = 0;
+  int signal = 0;
+  bool stopped_by_kiln = false;
+  int64_t end_unix_nanos = 0;
+};
+
+ExitRecord CannotRun() {
+  return {internal::kCannotRunExitCode, 0, false, NowNanos(CLOCK_REALTIME)};
+}
+
+class Shim {
+ public:
+  explicit Shim(std::string dir) : dir_(std::move(dir)) {}
+
+  int Run() {
+    if (!Setup()) return 1;
+    std::string text;
+    ShimSpec spec;
+    std::string error;
+    if (!ReadWholeFile(JoinPath(dir_, internal::kSpecFile), &text)) {
+      Say("cannot read the replica spec: " + std::string(std::strerror(errno)));
+      return Finish(CannotRun());
+    }
+    if (!ParseShimSpec(text, &spec, &error)) {
+      Say("cannot read the replica spec: " + error);
+      return Finish(CannotRun());
+    }
+    if (spec.argv.empty()) {
+      Say("cannot run an empty argv");
+      return Finish(CannotRun());
+    }
+    if (!StartReplica(std::move(spec))) return Finish(CannotRun());
+    WaitForReplica();
+    KillAndReapGroup();
+    return Finish(record_);
+  }
+
+ private:
+  bool Setup() {
+    CloseInheritedDescriptors();
+    std::string log = JoinPath(dir_, internal::kLogFile);
+    if (!OpenAs("/dev/null", O_RDONLY, STDIN_FILENO, -1) ||
+        !OpenAs(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO, STDERR_FILENO)) {
+      Say("cannot set up stdio (" + log + "): " + std::strerror(errno));
+      return false;
+    }
+    ::signal(SIGHUP, SIG_IGN);  // kiln's session may go away
+    ::signal(SIGPIPE, SIG_IGN);
+    sigset_t set;
+    sigemptyset(&set);
+    for (int sig : {SIGTERM, SIGINT, SIGCHLD}) sigaddset(&set, sig);
+    if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0 ||
+        (signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
+      Say("signalfd: " + std::string(std::strerror(errno)));
+      return false;
+    }
+    // Descendants orphaned inside the replica are reparented to us, so we can reap them.
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    WriteOrSay(internal::kShimPidFile, std::to_string(::getpid()) + "\n");
+    return true;
+  }
+
+  void WriteOrSay(const char* name, const std::string& content) {
+    std::string path = JoinPath(dir_, name);
+    if (!WriteAtomically(path, content, /*durable=*/false)) {
+      Say("cannot write " + path + ": " + std::strerror(errno));
+    }
+  }
+
+  // Forks the replica into its own process group. False (reason logged) if it cannot.
+  bool StartReplica(ShimSpec spec) {
+    std::vector<std::string> candidates = ExecCandidates(spec.argv[0], spec.env);
+    std::vector<char*> argv = CStrings(spec.argv);
+    std::vector<char*> envp = CStrings(spec.env);
+    const std::string& cwd = spec.working_dir.empty() ? dir_ : spec.working_dir;
+    const std::string cannot_run = "cannot run '" + spec.argv[0] + "': ";
+
+    pid_t pid = ::fork();
+    if (pid < 0) {
+      Say(cannot_run + "fork: " + std::strerror(errno));
+      return false;
+    }
+    if (pid == 0) {
+      // The replica, before exec. The shim is single-threaded, so allocating here is safe.
+      ::setpgid(0, 0);
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::signal(SIGHUP, SIG_DFL);
+      ::signal(SIGPIPE, SIG_DFL);
+      if (::chdir(cwd.c_str()) != 0) {
+        Say(cannot_run + "chdir " + cwd + ": " + std::strerror(errno));
+        ::_exit(internal::kCannotRunExitCode);
+      }
+      int error = ENOENT;
+      bool denied = false;
+      for (const std::string& candidate : candidates) {
+        ::execve(candidate.c_str(), argv.data(), envp.data());
+        error = errno;
+        if (error == EACCES) {
+          denied = true;
+        } else if (error != ENOENT && error != ENOTDIR) {
+          break;  // the file exists but cannot be run: report that
+        }
+      }
+      if (denied && (error == ENOENT || error == ENOTDIR)) error = EACCES;
+      Say(cannot_run + std::strerror(error));
+      ::_exit(internal::kCannotRunExitCode);
+    }
+    ::setpgid(pid, pid);  // also done by the child; whichever runs first wins the race
+    replica_pid_ = pid;
+    WriteOrSay(internal::kReplicaPidFile, std::to_string(pid) + "\n");
+    return true;
+  }
+
+  // running / stopping / killing until the replica's main process is reaped.
+  void WaitForReplica() {
+    while (!replica_done_) {
+      int timeout_ms = -1;
+      if (stopping_ && !killed_) {
+        int64_t left = deadline_ms_ - MonotonicMillis();
+        if (left <= 0) {
+          ::kill(-replica_pid_, SIGKILL);
+          killed_ = true;
+          continue;
+        }
+        timeout_ms = static_cast<int>(std::min<int64_t>(left, INT_MAX));
+      }
+      pollfd fd = {signal_fd_, POLLIN, 0};
+      if (::poll(&fd, 1, timeout_ms) < 0 && errno != EINTR) {
+        Say("poll: " + std::string(std::strerror(errno)));
+        return;  // KillAndReapGroup cleans up
+      }
+      DrainSignals(/*accept_stop=*/true);
+      ReapChildren();
+    }
+  }
+
+  void DrainSignals(bool accept_stop) {
+    signalfd_siginfo info;
+    while (::read(signal_fd_, &info, sizeof(info)) == sizeof(info)) {
+      if (accept_stop && (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT)) OnStopRequest();
+    }
+  }
+
+  void OnStopRequest() {
+    int64_t grace_ms = kDefaultGraceMs;
+    bool by_kiln = false;
+    std::string text;
+    int64_t ms = 0;
+    if (ReadWholeFile(JoinPath(dir_, internal::kStopFile), &text) && ParseInt64(text, &ms)) {
+      grace_ms = std::clamp<int64_t>(ms, 0, kMaxGraceMs);
+      by_kiln = true;
+    }
+    int64_t deadline_ms = MonotonicMillis() + grace_ms;
+    record_.stopped_by_kiln = record_.stopped_by_kiln || by_kiln;
+    if (stopping_) {
+      deadline_ms_ = std::min(deadline_ms_, deadline_ms);
+      return;
+    }
+    stopping_ = true;
+    deadline_ms_ = deadline_ms;
+    ::kill(-replica_pid_, SIGTERM);
+  }
+
+  // Reaps every exited child (the replica and orphans reparented to us).
+  void ReapChildren() {
+    for (;;) {
+      int status = 0;
+      pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid <= 0) return;
+      if (pid != replica_pid_) continue;
+      replica_done_ = true;
+      record_.end_unix_nanos = NowNanos(CLOCK_REALTIME);
+      if (WIFSIGNALED(status)) {
+        record_.signal = WTERMSIG(status);
+      } else {
+        record_.exit_code = WEXITSTATUS(status);
+      }
+    }
+  }
+
+  // The replica is done when its main process is: SIGKILL what is left of its group and wait
+  // (bounded) until the group is empty, so that exit.json means "nothing of it runs".
+  void KillAndReapGroup() {
+    if (replica_pid_ <= 0) return;
+    ::kill(-replica_pid_, SIGKILL);
+    int64_t give_up_ms = MonotonicMillis() + kReapBoundMs;
+    for (;;) {
+      ReapChildren();
+      if (::kill(-replica_pid_, 0) != 0 && errno == ESRCH) return;
+      int64_t left = give_up_ms - MonotonicMillis();
+      if (left <= 0) {
+        Say("some processes of the replica's group did not go away");
+        return;
+      }
+      pollfd fd = {signal_fd_, POLLIN, 0};
+      ::poll(&fd, 1, static_cast<int>(left));
+      DrainSignals(/*accept_stop=*/false);
+    }
+  }
+
+  int Finish(const ExitRecord& record) {
+    std::string path = JoinPath(dir_, internal::kExitFile);
+    std::string json = FormatExitJson(record.exit_code, record.signal, record.stopped_by_kiln,
+                                      record.end_unix_nanos);
+    if (!WriteAtomically(path, json, /*durable=*/true)) {
+      Say("cannot write " + path + ": " + std::strerror(errno));
+      return 1;
+    }
+    return 0;
+  }
+
+  const std::string dir_;
+  int signal_fd_ = -1;
+  pid_t replica_pid_ = 0;  // also its process group id
+  bool replica_done_ = false;
+  bool stopping_ = false;
+  bool killed_ = false;
+  int64_t deadline_ms_ = 0;  // CLOCK_MONOTONIC time of the SIGKILL while stopping_
+  ExitRecord record_;
+};
+
+}  // namespace
+
+int RunShim(const std::string& replica_dir) { return Shim(replica_dir).Run(); }
+
+bool ParseShimSpec(const std::string& text, ShimSpec* spec, std::string* error) {
+  nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) {
+    *error = "not a JSON object";
+    return false;
+  }
+  for (auto [field, out] : {std::pair{"argv", &spec->argv}, std::pair{"env", &spec->env}}) {
+    auto it = json.find(field);
+    if (it == json.end() || !it->is_array()) {
+      *error = std::string("\"") + field + "\" must be an array of strings";
+      return false;
+    }
+    out->clear();
+    for (const nlohmann::json& item : *it) {
+      if (!item.is_string()) {
+        *error = std::string("\"") + field + "\" must be an array of strings";
+        return false;
+      }
+      out->push_back(item.get<std::string>());
+    }
+  }
+  auto dir = json.find("working_dir");
+  if (dir != json.end() && !dir->is_string()) {
+    *error = "\"working_dir\" must be a string";
+    return false;
+  }
+  spec->working_dir = dir != json.end() ? dir->get<std::string>() : std::string();
+  return true;
+}
+
+std::string FormatExitJson(int exit_code, int signal, bool stopped_by_kiln,
+                           int64_t end_unix_nanos) {
+  time_t seconds = static_cast<time_t>(end_unix_nanos / (1000 * 1000 * 1000));
+  long nanos = static_cast<long>(end_unix_nanos % (1000 * 1000 * 1000));
+  tm utc;
+  ::gmtime_r(&seconds, &utc);
+  char end_time[64];
+  size_t n = std::strftime(end_time, sizeof(end_time), "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(end_time + n, sizeof(end_time) - n, ".%09ld+00:00", nanos);
+  nlohmann::json json = {{"exit_code", exit_code},
+                         {"signal", signal},
+                         {"stopped_by_kiln", stopped_by_kiln},
+                         {"end_time", end_time}};
+  return json.dump() + "\n";
+}
+
+}  // namespace kiln::runtime
