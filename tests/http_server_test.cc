@@ -22,6 +22,7 @@ class HttpServerTest : public ::testing::Test {
     fs::remove_all(home_);
     app::KilnApp::Options options;
     options.home = home_.string();
+    options.run_jobs = false;  // the API alone
     auto kiln = app::KilnApp::Create(std::move(options));
     ASSERT_TRUE(kiln.ok()) << kiln.status();
     kiln_ = *std::move(kiln);

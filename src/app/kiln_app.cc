@@ -9,6 +9,10 @@
 
 namespace kiln::app {
 
+KilnApp::~KilnApp() {
+  if (reconciler_ != nullptr) reconciler_->Stop();
+}
+
 absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
   std::unique_ptr<KilnApp> app(new KilnApp());
   app->home_ = options.home;
@@ -33,6 +37,24 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
   if (!router.ok()) return router.status();
   app->api_ = std::make_unique<server::Api>(*std::move(router), std::move(options.tokens));
   server::BindVertexServices(*app->api_, server::Services{.jobs = app->jobs_.get(), .operations = app->operations_.get()});
+
+  if (options.run_jobs) {
+    std::string shim = options.shim_path;
+    if (shim.empty()) {
+      std::error_code self_error;
+      std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", self_error);
+      if (self_error) return absl::FailedPreconditionError("cannot locate the kiln executable to find kiln-shim");
+      shim = (self.parent_path() / "kiln-shim").string();
+    }
+    absl::StatusOr<std::unique_ptr<runtime::LocalRuntime>> runtime = runtime::LocalRuntime::Create({.shim_path = shim});
+    if (!runtime.ok()) return runtime.status();
+    app->runtime_ = *std::move(runtime);
+    app->planner_ = std::make_unique<control::LocalPlanner>(absl::StrCat(options.home, "/jobs"), app->images_.get(),
+                                                            app->object_store_.get());
+    app->reconciler_ = std::make_unique<control::CustomJobReconciler>(
+        app->store_.get(), app->runtime_.get(), app->planner_.get(), app->clock_, control::CustomJobReconciler::Options());
+    app->reconciler_->Start();
+  }
   return app;
 }
 

@@ -8,6 +8,9 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "control/custom_job_reconciler.h"
+#include "control/local_planner.h"
+#include "runtime/local_runtime.h"
 #include "jobs/image_map.h"
 #include "jobs/validation.h"
 #include "storage/object_store.h"
@@ -29,10 +32,17 @@ class KilnApp {
     std::optional<server::TokenAuthorizer> tokens;   // nullopt: open access
     const Clock* clock = nullptr;                    // nullptr: the real clock
     std::map<std::string, int> accelerator_inventory;  // e.g. {"NVIDIA_TESLA_T4": 2}; none by default
+    // Run jobs: start the local runtime and the reconcilers. Off for tests of the API alone.
+    bool run_jobs = true;
+    // The kiln-shim supervisor; "" = `kiln-shim` beside the running executable.
+    std::string shim_path;
   };
 
   // Creates `home` if needed and opens (or migrates) its store.
   static absl::StatusOr<std::unique_ptr<KilnApp>> Create(Options options);
+  ~KilnApp();  // Stops the reconcilers; replicas keep running (a later kiln adopts them).
+  KilnApp(const KilnApp&) = delete;
+  KilnApp& operator=(const KilnApp&) = delete;
 
   const server::Api& api() const { return *api_; }
   store::Store& store() { return *store_; }
@@ -51,6 +61,9 @@ class KilnApp {
   std::unique_ptr<service::OperationsService> operations_;
   std::unique_ptr<service::JobService> jobs_;
   std::unique_ptr<server::Api> api_;
+  std::unique_ptr<runtime::LocalRuntime> runtime_;
+  std::unique_ptr<control::LocalPlanner> planner_;
+  std::unique_ptr<control::CustomJobReconciler> reconciler_;
 };
 
 }  // namespace kiln::app

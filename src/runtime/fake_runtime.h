@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -76,6 +77,14 @@ class FakeRuntime final : public Runtime {
     adopted_.push_back(handle);
     statuses_.try_emplace(handle.replica_dir);
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<ReplicaHandle>> Find(const std::string& replica_dir) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const ReplicaHandle& h : handles_) {
+      if (h.replica_dir == replica_dir) return h;
+    }
+    return std::nullopt;
   }
 
   void SetExitCallback(std::function<void(const ReplicaHandle&)> callback) override {

@@ -18,7 +18,10 @@
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "common/status_macros.h"
 #include "runtime/replica_files.h"
 
@@ -248,6 +251,36 @@ absl::Status LocalRuntime::Stop(const ReplicaHandle& handle, absl::Duration grac
   }
   ::close(shim->pidfd);
   return status;
+}
+
+absl::StatusOr<std::optional<ReplicaHandle>> LocalRuntime::Find(const std::string& replica_dir) {
+  std::error_code error;
+  std::string dir = std::filesystem::absolute(replica_dir, error).lexically_normal();
+  if (error) return Errno(error.value(), absl::StrCat("replica_dir ", replica_dir));
+  if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  if (!std::filesystem::exists(JoinPath(dir, internal::kSpecFile))) return std::nullopt;
+  // The shim writes shim.pid first thing; give one that was just spawned a moment.
+  absl::StatusOr<std::string> pid_text = internal::ReadFile(JoinPath(dir, internal::kShimPidFile));
+  for (int i = 0; i < 100 && absl::IsNotFound(pid_text.status()); ++i) {
+    ::usleep(10000);
+    pid_text = internal::ReadFile(JoinPath(dir, internal::kShimPidFile));
+  }
+  if (absl::IsNotFound(pid_text.status())) return std::nullopt;
+  if (!pid_text.ok()) return pid_text.status();
+  int64_t pid = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*pid_text), &pid) || pid <= 0) {
+    return absl::DataLossError(absl::StrCat(JoinPath(dir, internal::kShimPidFile), ": not a pid"));
+  }
+  ReplicaHandle handle{.replica_dir = dir, .shim_pid = pid, .boot_id = internal::BootId()};
+  // Alive and really our shim for this folder (its argv is {shim, dir}): record its start time.
+  absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(static_cast<pid_t>(pid));
+  absl::StatusOr<std::string> cmdline = internal::ReadFile(absl::StrCat("/proc/", pid, "/cmdline"));
+  if (stat.ok() && cmdline.ok() && absl::StrContains(*cmdline, absl::StrCat(std::string(1, '\0'), dir))) {
+    handle.shim_start_ticks = stat->start_ticks;
+  } else {
+    handle.shim_start_ticks = -1;  // gone: Poll reads exit.json or reports kLost
+  }
+  return handle;
 }
 
 absl::Status LocalRuntime::Adopt(const ReplicaHandle& handle) {

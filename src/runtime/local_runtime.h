@@ -70,6 +70,9 @@ class LocalRuntime final : public Runtime {
   // Writes <replica_dir>/stop (grace in ms) and SIGTERMs the shim through a pidfd.
   absl::Status Stop(const ReplicaHandle& handle, absl::Duration grace) override;
   absl::Status Adopt(const ReplicaHandle& handle) override;
+  // Reads <replica_dir>/shim.pid (waiting up to 1 s for a shim that was spawned but has not
+  // written it yet) and checks /proc/<pid>/cmdline names this folder, against pid reuse.
+  absl::StatusOr<std::optional<ReplicaHandle>> Find(const std::string& replica_dir) override;
   void SetExitCallback(std::function<void(const ReplicaHandle&)> callback) override;
 
  private:

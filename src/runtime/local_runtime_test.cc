@@ -191,5 +191,27 @@ TEST_F(LocalRuntimeTest, ExitCallbackFiresOncePerReplicaWithoutPolling) {
   for (const ReplicaHandle& handle : handles) EXPECT_EQ(ExitCount(handle), 1);
 }
 
+TEST_F(LocalRuntimeTest, FindReturnsTheShimStartedForAFolder) {
+  // kiln may die between Launch and recording the handle; Find must give the same replica back.
+  ReplicaHandle handle = Launch(Spec("found", {"sleep", "30"}));
+  auto found = runtime_->Find(handle.replica_dir);
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  EXPECT_EQ((*found)->shim_pid, handle.shim_pid);
+  EXPECT_EQ((*found)->shim_start_ticks, handle.shim_start_ticks);
+  auto status = runtime_->Poll(**found);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state, State::kRunning);
+  ASSERT_TRUE(runtime_->Stop(handle, absl::ZeroDuration()).ok());
+  ASSERT_TRUE(WaitForExit(handle));
+  status = runtime_->Poll(**runtime_->Find(handle.replica_dir));
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(status->state, State::kExited);
+
+  auto nothing = runtime_->Find(internal::JoinPath(root_, "never-launched"));
+  ASSERT_TRUE(nothing.ok());
+  EXPECT_FALSE(nothing->has_value());
+}
+
 }  // namespace
 }  // namespace kiln::runtime::testing

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,10 @@ class Runtime {
   // the callback fires soon (asynchronously). Adopting a watched replica is a no-op.
   virtual absl::Status Adopt(const ReplicaHandle& handle) = 0;
 
+  // The replica whose supervisor was started for `replica_dir`, if any: how kiln avoids
+  // starting a replica twice when it died between Launch and recording the handle. nullopt
+  // when nothing was ever started there. The result still needs Adopt to be watched.
+  virtual absl::StatusOr<std::optional<ReplicaHandle>> Find(const std::string& replica_dir) = 0;
   // Called (from a runtime thread, never under a runtime lock) once whenever a launched or
   // adopted replica exits or is lost, so callers need not poll. Poll(handle) from inside the
   // callback already reports kExited or kLost. Set it before the first Launch/Adopt;

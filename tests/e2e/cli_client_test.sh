@@ -8,17 +8,17 @@ out="$("$KILN_BIN" custom-jobs list 2>&1)" || fail "list failed: $out"
 expect_contains "$out" "Listed 0 items." "empty list"
 
 curl -sS -f -X POST -H "Content-Type: application/json" \
-  -d '{"displayName":"cli-job","jobSpec":{"workerPoolSpecs":[{"replicaCount":"1","containerSpec":{"imageUri":"us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest","command":["true"]}}]}}' \
+  -d '{"displayName":"cli-job","jobSpec":{"workerPoolSpecs":[{"replicaCount":"1","containerSpec":{"imageUri":"us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest","command":["sleep","60"]}}]}}' \
   "$ENDPOINT/v1/projects/cli-project/locations/us-central1/customJobs" >/dev/null || fail "create"
 
 out="$("$KILN_BIN" custom-jobs list 2>&1)" || fail "list: $out"
 expect_contains "$out" "cli-job" "table list shows the job"
-expect_contains "$out" "JOB_STATE_QUEUED" "table list shows the state"
+expect_contains "$out" "JOB_STATE_" "table list shows the state"
 out="$("$KILN_BIN" custom-jobs describe 1 --format=json)" || fail "describe: $out"
 expect_contains "$out" "\"displayName\": \"cli-job\"" "describe by id"
 "$KILN_BIN" custom-jobs cancel 1 2>/dev/null || fail "cancel"
 out="$("$KILN_BIN" custom-jobs describe projects/cli-project/locations/us-central1/customJobs/1)" || fail "describe by name"
-expect_contains "$out" "JOB_STATE_CANCELLING" "cancel moved the job"
+case "$out" in *JOB_STATE_CANCELLING*|*JOB_STATE_CANCELLED*) ;; *) fail "cancel did not move the job: $out" ;; esac
 
 set +e
 out="$("$KILN_BIN" custom-jobs describe 4242 2>&1)"; rc=$?

@@ -31,27 +31,56 @@ run_gcloud() {
 out="$(run_gcloud "$WORK/token" ai custom-jobs list --region=us-central1 2>&1)" || fail "list failed: $out"
 expect_contains "$out" "Listed 0 items." "gcloud ai custom-jobs list on an empty kiln"
 
-# 2. A job created over REST shows up in list and describe.
-curl -sS -f -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" \
-  -d '{"displayName":"from-curl","jobSpec":{"workerPoolSpecs":[{"machineSpec":{"machineType":"n1-standard-4"},"replicaCount":"1","containerSpec":{"imageUri":"us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest","command":["true"]}}]}}' \
-  "$ENDPOINT/v1/projects/e2e-project/locations/us-central1/customJobs" >"$WORK/created.json" || fail "curl create failed"
-name="$(sed -n 's/.*"name":"\([^"]*\)".*/\1/p' "$WORK/created.json")"
+IMAGE=us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest
+
+# wait_state ID STATE: polls gcloud describe until the job is in STATE (bounded: 30 s).
+wait_state() {
+  local out=""
+  for _ in $(seq 60); do
+    out="$(run_gcloud "$WORK/token" ai custom-jobs describe "$1" --region=us-central1 --format='value(state)' 2>/dev/null || true)"
+    [ "$out" = "$2" ] && return 0
+    sleep 0.5
+  done
+  fail "job $1 did not reach $2 (last: $out)"
+}
+
+# 2. gcloud ai custom-jobs create runs a real replica; list and describe show it.
+out="$(run_gcloud "$WORK/token" ai custom-jobs create --region=us-central1 --display-name=from-gcloud \
+  --worker-pool-spec=machine-type=n1-standard-4,replica-count=1,container-image-uri=$IMAGE \
+  --command=sleep --args=60 2>&1)" || fail "create failed: $out"
+name="$(printf '%s' "$out" | grep -o 'projects/e2e-project/locations/us-central1/customJobs/[0-9]*' | head -n1)"
 id="${name##*/}"
-[ -n "$id" ] || fail "no id in $(cat "$WORK/created.json")"
-
+[ -n "$id" ] || fail "no job name in: $out"
+wait_state "$id" JOB_STATE_RUNNING
 out="$(run_gcloud "$WORK/token" ai custom-jobs list --region=us-central1 --format=json 2>&1)" || fail "list: $out"
-expect_contains "$out" "\"displayName\": \"from-curl\"" "gcloud list shows the job"
+expect_contains "$out" "\"displayName\": \"from-gcloud\"" "gcloud list shows the job"
 out="$(run_gcloud "$WORK/token" ai custom-jobs describe "$id" --region=us-central1 2>&1)" || fail "describe: $out"
-expect_contains "$out" "state: JOB_STATE_QUEUED" "gcloud describe shows the state"
-expect_contains "$out" "displayName: from-curl" "gcloud describe shows the display name"
+expect_contains "$out" "displayName: from-gcloud" "gcloud describe shows the display name"
+expect_contains "$out" "state: JOB_STATE_RUNNING" "gcloud describe shows the state"
 
-# 3. A wrong token is refused, and gcloud says so.
+# 3. gcloud ai custom-jobs cancel: CANCELLED, error.code 1, and no process of the replica left.
+pgid="$(cat "$WORK/home/jobs/$id/workerpool0-0/replica.pid")"
+kill -0 -- "-$pgid" 2>/dev/null || fail "the replica's process group $pgid is not running"
+out="$(run_gcloud "$WORK/token" ai custom-jobs cancel "$id" --region=us-central1 2>&1)" || fail "cancel: $out"
+wait_state "$id" JOB_STATE_CANCELLED
+out="$(run_gcloud "$WORK/token" ai custom-jobs describe "$id" --region=us-central1 --format='value(error.code)' 2>/dev/null)"
+[ "$out" = "1" ] || fail "a cancelled job has error.code 1, got $out"
+if kill -0 -- "-$pgid" 2>/dev/null; then fail "process group $pgid outlived the cancel"; fi
+
+# 4. A job that succeeds.
+out="$(run_gcloud "$WORK/token" ai custom-jobs create --region=us-central1 --display-name=quick \
+  --worker-pool-spec=machine-type=n1-standard-4,replica-count=1,container-image-uri=$IMAGE --command=true 2>&1)" \
+  || fail "create: $out"
+name="$(printf '%s' "$out" | grep -o 'projects/e2e-project/locations/us-central1/customJobs/[0-9]*' | head -n1)"
+wait_state "${name##*/}" JOB_STATE_SUCCEEDED
+
+# 5. A wrong token is refused, and gcloud says so.
 if out="$(run_gcloud "$WORK/bad-token" ai custom-jobs list --region=us-central1 2>&1)"; then
   fail "a wrong token was accepted: $out"
 fi
 expect_contains "$out" "unknown token" "gcloud reports the 401"
 
-# 4. Unknown resource: gcloud reports NOT_FOUND.
+# 6. Unknown resource: gcloud reports NOT_FOUND.
 if out="$(run_gcloud "$WORK/token" ai custom-jobs describe 987654 --region=us-central1 2>&1)"; then
   fail "describe of an unknown job succeeded: $out"
 fi

@@ -1,0 +1,431 @@
+#include "control/custom_job_reconciler.h"
+
+#include <fstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/util/time_util.h"
+#include "nlohmann/json.hpp"
+#include "service/job_service.h"
+#include "service/repository.h"
+#include "spdlog/spdlog.h"
+
+namespace kiln::control {
+namespace {
+
+namespace v1 = google::cloud::aiplatform::v1;
+using google::protobuf::util::TimeUtil;
+using nlohmann::json;
+
+constexpr char kPrimary[] = "workerpool0-0";
+constexpr absl::Duration kDefaultTimeout = absl::Hours(24 * 7);
+
+std::string ReplicasPrefix(absl::string_view job) { return absl::StrCat("replicas/", job, "/"); }
+std::string OutcomeKey(absl::string_view job) { return absl::StrCat("outcome/", job); }
+
+google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t)); }
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
+}
+
+json SpecToJson(const runtime::ReplicaSpec& spec) {
+  return {{"replica_dir", spec.replica_dir}, {"argv", spec.argv}, {"env", spec.env}, {"working_dir", spec.working_dir}};
+}
+
+runtime::ReplicaSpec SpecFromJson(const json& j) {
+  runtime::ReplicaSpec spec;
+  spec.replica_dir = j.value("replica_dir", "");
+  spec.argv = j.value("argv", std::vector<std::string>{});
+  spec.env = j.value("env", std::vector<std::string>{});
+  spec.working_dir = j.value("working_dir", "");
+  return spec;
+}
+
+absl::Duration TimeoutOf(const v1::CustomJob& job) {
+  if (!job.job_spec().scheduling().has_timeout()) return kDefaultTimeout;
+  return absl::Milliseconds(TimeUtil::DurationToMilliseconds(job.job_spec().scheduling().timeout()));
+}
+
+const service::Repository<v1::CustomJob>& Jobs() {
+  static const auto* kRepo = new service::Repository<v1::CustomJob>("customJobs", "CustomJob");
+  return *kRepo;
+}
+
+}  // namespace
+
+// One replica as stored in the meta table.
+struct CustomJobReconciler::ReplicaRecord {
+  std::string key;
+  std::string task;
+  runtime::ReplicaSpec spec;
+  std::string handle;  // serialized ReplicaHandle, "" until launched
+
+  static absl::StatusOr<ReplicaRecord> Parse(const std::string& key, const std::string& value) {
+    json j = json::parse(value, nullptr, false);
+    if (j.is_discarded()) return absl::DataLossError(absl::StrCat("replica record ", key, " is not JSON"));
+    ReplicaRecord r;
+    r.key = key;
+    r.task = j.value("task", "");
+    r.spec = SpecFromJson(j.value("spec", json::object()));
+    r.handle = j.value("handle", "");
+    return r;
+  }
+  std::string Serialize() const { return json{{"task", task}, {"spec", SpecToJson(spec)}, {"handle", handle}}.dump(); }
+};
+
+CustomJobReconciler::CustomJobReconciler(store::Store* store, runtime::Runtime* runtime, ReplicaPlanner* planner,
+                                         const Clock* clock, Options options)
+    : store_(store), runtime_(runtime), planner_(planner), clock_(clock), options_(options) {}
+
+CustomJobReconciler::~CustomJobReconciler() { Stop(); }
+
+void CustomJobReconciler::Start() {
+  if (started_) return;
+  started_ = true;
+  store_->AddCommitListener([this](const std::vector<std::string>& names) {
+    for (const std::string& n : names) {
+      if (absl::StrContains(n, "/customJobs/")) Enqueue(n);
+    }
+  });
+  runtime_->SetExitCallback([this](const runtime::ReplicaHandle& handle) {
+    std::string job;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = job_of_replica_dir_.find(handle.replica_dir);
+      if (it == job_of_replica_dir_.end()) return;
+      job = it->second;
+    }
+    Enqueue(job);
+  });
+  worker_ = std::thread([this] { Run(); });
+  EnqueueUnfinished();
+}
+
+void CustomJobReconciler::Stop() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  if (worker_.joinable()) worker_.join();
+}
+
+void CustomJobReconciler::Enqueue(const std::string& job_name) {
+  absl::MutexLock lock(&mu_);
+  if (queued_.insert(job_name).second) queue_.push_back(job_name);
+}
+
+void CustomJobReconciler::EnqueueUnfinished() {
+  std::vector<std::string> names;
+  absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
+    int64_t after = 0;
+    while (true) {
+      absl::StatusOr<std::vector<store::Resource>> batch = tx.List("customJobs", "", after, 256);
+      if (!batch.ok()) return batch.status();
+      for (const store::Resource& r : *batch) {
+        after = r.seq;
+        v1::CustomJob job;
+        if (job.ParseFromString(r.data) && !service::IsFinalJobState(job.state())) names.push_back(r.name);
+      }
+      if (batch->size() < 256) return absl::OkStatus();
+    }
+  });
+  if (!s.ok()) spdlog::error("reconciler: resync failed: {}", s.ToString());
+  for (const std::string& n : names) Enqueue(n);
+}
+
+void CustomJobReconciler::Run() {
+  absl::Time next_resync = absl::Now() + options_.resync_interval;
+  while (true) {
+    std::string job;
+    {
+      absl::MutexLock lock(&mu_);
+      absl::Time wake = next_resync;
+      for (const auto& [name, at] : deadlines_) wake = std::min(wake, at);
+      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
+      mu_.AwaitWithDeadline(absl::Condition(&ready), wake);
+      if (stopping_) return;
+      absl::Time now = absl::Now();
+      for (auto it = deadlines_.begin(); it != deadlines_.end();) {
+        if (it->second <= now) {
+          if (queued_.insert(it->first).second) queue_.push_back(it->first);
+          it = deadlines_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      if (queue_.empty()) {
+        if (now >= next_resync) {
+          next_resync = now + options_.resync_interval;
+          mu_.Unlock();
+          EnqueueUnfinished();
+          mu_.Lock();
+        }
+        continue;
+      }
+      job = queue_.front();
+      queue_.pop_front();
+      queued_.erase(job);
+    }
+    if (absl::Status s = ReconcileOnce(job); !s.ok()) {
+      spdlog::warn("reconciler: {}: {}", job, s.ToString());
+    }
+  }
+}
+
+absl::Status CustomJobReconciler::ReconcileOnce(const std::string& job_name) {
+  v1::CustomJob job;
+  absl::Status read = store_->Read([&](store::Transaction& tx) -> absl::Status {
+    absl::StatusOr<v1::CustomJob> got = Jobs().Get(tx, job_name);
+    if (!got.ok()) return got.status();
+    job = *std::move(got);
+    return absl::OkStatus();
+  });
+  if (absl::IsNotFound(read)) return absl::OkStatus();  // deleted meanwhile
+  if (!read.ok()) return read;
+  switch (job.state()) {
+    case v1::JOB_STATE_QUEUED:
+      return Plan(std::move(job));
+    case v1::JOB_STATE_PENDING:
+      return Launch(std::move(job));
+    case v1::JOB_STATE_RUNNING:
+    case v1::JOB_STATE_CANCELLING:
+      return Supervise(std::move(job));
+    default:
+      return absl::OkStatus();
+  }
+}
+
+absl::Status CustomJobReconciler::Plan(v1::CustomJob job) {
+  absl::StatusOr<std::vector<ReplicaPlanner::Replica>> replicas = planner_->Plan(job);
+  if (!replicas.ok()) return Finish(job.name(), v1::JOB_STATE_FAILED, replicas.status());
+  absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
+    absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job.name());
+    if (!current.ok()) return current.status();
+    if (current->state() != v1::JOB_STATE_QUEUED) return absl::OkStatus();  // someone moved it (cancel)
+    for (const ReplicaPlanner::Replica& r : *replicas) {
+      ReplicaRecord record{absl::StrCat(ReplicasPrefix(job.name()), r.task_name), r.task_name, r.spec, ""};
+      if (absl::Status p = tx.PutMeta(record.key, record.Serialize()); !p.ok()) return p;
+    }
+    current->set_state(v1::JOB_STATE_PENDING);
+    *current->mutable_update_time() = ToProto(clock_->Now());
+    return Jobs().Update(tx, *current);
+  });
+  return s;
+}
+
+absl::Status CustomJobReconciler::Launch(v1::CustomJob job) {
+  std::vector<ReplicaRecord> records;
+  absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> meta = tx.ListMeta(ReplicasPrefix(job.name()));
+    if (!meta.ok()) return meta.status();
+    for (const auto& [k, v] : *meta) {
+      absl::StatusOr<ReplicaRecord> r = ReplicaRecord::Parse(k, v);
+      if (!r.ok()) return r.status();
+      records.push_back(*std::move(r));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+
+  for (ReplicaRecord& r : records) {
+    {
+      absl::MutexLock lock(&mu_);
+      job_of_replica_dir_[r.spec.replica_dir] = job.name();
+    }
+    if (!r.handle.empty()) continue;
+    // A supervisor already in the folder means kiln died after launching it: adopt, never relaunch.
+    absl::StatusOr<std::optional<runtime::ReplicaHandle>> existing = runtime_->Find(r.spec.replica_dir);
+    if (!existing.ok()) return existing.status();
+    absl::StatusOr<runtime::ReplicaHandle> handle =
+        existing->has_value() ? absl::StatusOr<runtime::ReplicaHandle>(**existing) : runtime_->Launch(r.spec);
+    if (!handle.ok()) {
+      return Finish(job.name(), v1::JOB_STATE_FAILED,
+                    absl::InternalError(absl::StrCat("Replica ", r.task, " could not be started: ",
+                                                     handle.status().message())));
+    }
+    if (existing->has_value()) {
+      if (absl::Status a = runtime_->Adopt(*handle); !a.ok()) return a;
+    }
+    r.handle = handle->Serialize();
+    if (absl::Status w = store_->Write([&](store::Transaction& tx) { return tx.PutMeta(r.key, r.Serialize()); });
+        !w.ok()) {
+      return w;
+    }
+  }
+
+  return store_->Write([&](store::Transaction& tx) -> absl::Status {
+    absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job.name());
+    if (!current.ok()) return current.status();
+    if (current->state() != v1::JOB_STATE_PENDING) return absl::OkStatus();
+    absl::Time now = clock_->Now();
+    current->set_state(v1::JOB_STATE_RUNNING);
+    *current->mutable_start_time() = ToProto(now);
+    *current->mutable_update_time() = ToProto(now);
+    return Jobs().Update(tx, *current);
+  });
+}
+
+// The durable decision of how a job ends, taken once at the first decisive event.
+struct CustomJobReconciler::Outcome {
+  v1::JobState state = v1::JOB_STATE_UNSPECIFIED;
+  absl::Status error;
+
+  std::string Serialize() const {
+    return json{{"state", static_cast<int>(state)}, {"code", static_cast<int>(error.code())},
+                {"message", std::string(error.message())}}
+        .dump();
+  }
+  static Outcome Parse(const std::string& text) {
+    json j = json::parse(text, nullptr, false);
+    Outcome o;
+    if (j.is_discarded()) return o;
+    o.state = static_cast<v1::JobState>(j.value("state", 0));
+    o.error = absl::Status(static_cast<absl::StatusCode>(j.value("code", 0)), j.value("message", ""));
+    return o;
+  }
+};
+
+absl::Status CustomJobReconciler::Supervise(v1::CustomJob job) {
+  std::vector<ReplicaRecord> records;
+  std::optional<Outcome> outcome;
+  absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> meta = tx.ListMeta(ReplicasPrefix(job.name()));
+    if (!meta.ok()) return meta.status();
+    for (const auto& [k, v] : *meta) {
+      absl::StatusOr<ReplicaRecord> r = ReplicaRecord::Parse(k, v);
+      if (!r.ok()) return r.status();
+      records.push_back(*std::move(r));
+    }
+    absl::StatusOr<std::string> o = tx.GetMeta(OutcomeKey(job.name()));
+    if (o.ok()) outcome = Outcome::Parse(*o);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+
+  // Observe every replica. After a restart, replicas are adopted here so exits wake us again.
+  struct Observed {
+    const ReplicaRecord* record;
+    runtime::ReplicaHandle handle;
+    runtime::ReplicaStatus status;
+  };
+  std::vector<Observed> observed;
+  for (const ReplicaRecord& r : records) {
+    if (r.handle.empty()) return Launch(job);  // a replica was never started (crash mid-launch)
+    absl::StatusOr<runtime::ReplicaHandle> handle = runtime::ReplicaHandle::Parse(r.handle);
+    if (!handle.ok()) return handle.status();
+    bool adopt = false;
+    {
+      absl::MutexLock lock(&mu_);
+      adopt = job_of_replica_dir_.emplace(r.spec.replica_dir, job.name()).second;
+    }
+    if (adopt) {
+      if (absl::Status a = runtime_->Adopt(*handle); !a.ok()) spdlog::warn("adopt {}: {}", r.task, a.ToString());
+    }
+    absl::StatusOr<runtime::ReplicaStatus> status = runtime_->Poll(*handle);
+    if (!status.ok()) return status.status();
+    observed.push_back({&r, *handle, *status});
+  }
+
+  absl::Time now = clock_->Now();
+  if (!outcome.has_value()) {
+    if (job.state() == v1::JOB_STATE_CANCELLING) {
+      outcome = Outcome{v1::JOB_STATE_CANCELLED, absl::CancelledError("CustomJob was cancelled.")};
+    } else {
+      // The earliest decisive exit wins: a replica failing, or the primary succeeding.
+      const Observed* first = nullptr;
+      for (const Observed& o : observed) {
+        bool exited = o.status.state != runtime::ReplicaStatus::State::kRunning;
+        bool failed = o.status.state == runtime::ReplicaStatus::State::kLost ||
+                      (exited && !o.status.stopped_by_kiln && (o.status.exit_code != 0 || o.status.term_signal != 0));
+        bool primary_succeeded = exited && o.record->task == kPrimary && o.status.exit_code == 0 &&
+                                 o.status.term_signal == 0;
+        if ((failed || primary_succeeded) && (first == nullptr || o.status.end_time < first->status.end_time)) {
+          first = &o;
+        }
+      }
+      if (first != nullptr) {
+        const runtime::ReplicaStatus& st = first->status;
+        if (st.state == runtime::ReplicaStatus::State::kExited && st.exit_code == 0 && st.term_signal == 0) {
+          outcome = Outcome{v1::JOB_STATE_SUCCEEDED, absl::OkStatus()};
+        } else {
+          std::string how = st.state == runtime::ReplicaStatus::State::kLost
+                                ? "was lost (its supervisor disappeared without recording an exit)"
+                            : st.term_signal != 0 ? absl::StrCat("was killed by signal ", st.term_signal, " (",
+                                                                 strsignal(st.term_signal), ")")
+                                                  : absl::StrCat("exited with a non-zero status of ", st.exit_code);
+          std::string tail = LogTail(first->record->spec.replica_dir);
+          outcome = Outcome{v1::JOB_STATE_FAILED,
+                            absl::InvalidArgumentError(absl::StrCat(
+                                "The replica ", first->record->task, " ", how, ".",
+                                tail.empty() ? "" : absl::StrCat(" Last lines of its log:\n", tail)))};
+        }
+      } else if (job.has_start_time() && now >= FromProto(job.start_time()) + TimeoutOf(job)) {
+        outcome = Outcome{v1::JOB_STATE_FAILED,
+                          absl::DeadlineExceededError(absl::StrCat(
+                              "CustomJob ran longer than its scheduling.timeout of ",
+                              absl::FormatDuration(TimeoutOf(job)), " and was stopped."))};
+      }
+    }
+    if (outcome.has_value()) {
+      if (absl::Status w = store_->Write(
+              [&](store::Transaction& tx) { return tx.PutMeta(OutcomeKey(job.name()), outcome->Serialize()); });
+          !w.ok()) {
+        return w;
+      }
+    } else if (job.has_start_time()) {
+      absl::MutexLock lock(&mu_);
+      deadlines_[job.name()] = FromProto(job.start_time()) + TimeoutOf(job);
+      return absl::OkStatus();
+    }
+  }
+  if (!outcome.has_value()) return absl::OkStatus();
+
+  // Stop whatever still runs; finish once nothing does.
+  bool all_done = true;
+  for (const Observed& o : observed) {
+    if (o.status.state != runtime::ReplicaStatus::State::kRunning) continue;
+    all_done = false;
+    if (absl::Status st = runtime_->Stop(o.handle, options_.stop_grace); !st.ok()) {
+      spdlog::warn("stop {}: {}", o.record->task, st.ToString());
+    }
+  }
+  if (!all_done) return absl::OkStatus();
+  return Finish(job.name(), outcome->state, outcome->error);
+}
+
+absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobState state, const absl::Status& error) {
+  {
+    absl::MutexLock lock(&mu_);
+    deadlines_.erase(job_name);
+  }
+  return store_->Write([&](store::Transaction& tx) -> absl::Status {
+    absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job_name);
+    if (!current.ok()) return current.status();
+    if (service::IsFinalJobState(current->state())) return absl::OkStatus();
+    absl::Time now = clock_->Now();
+    current->set_state(state);
+    *current->mutable_end_time() = ToProto(now);
+    *current->mutable_update_time() = ToProto(now);
+    if (!error.ok()) {
+      current->mutable_error()->set_code(static_cast<int>(error.code()));
+      current->mutable_error()->set_message(std::string(error.message()));
+    }
+    return Jobs().Update(tx, *current);
+  });
+}
+
+std::string CustomJobReconciler::LogTail(const std::string& replica_dir) const {
+  std::ifstream in(absl::StrCat(replica_dir, "/replica.log"));
+  if (!in) return "";
+  std::deque<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) {
+    lines.push_back(line);
+    if (static_cast<int>(lines.size()) > options_.log_tail_lines) lines.pop_front();
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+}  // namespace kiln::control

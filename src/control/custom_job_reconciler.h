@@ -1,0 +1,113 @@
+#ifndef KILN_CONTROL_CUSTOM_JOB_RECONCILER_H_
+#define KILN_CONTROL_CUSTOM_JOB_RECONCILER_H_
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "google/cloud/aiplatform/v1/custom_job.pb.h"
+#include "runtime/runtime.h"
+#include "store/store.h"
+
+namespace kiln::control {
+
+// Turns a CustomJob into replicas: validation beyond the API's, the replicas' argv and env.
+// The seam between the reconciler and jobs/ (which knows images, machine types and variables).
+class ReplicaPlanner {
+ public:
+  struct Replica {
+    std::string task_name;  // "workerpool0-0"
+    int pool = 0;
+    runtime::ReplicaSpec spec;
+  };
+  virtual ~ReplicaPlanner() = default;
+  // FAILED_PRECONDITION / INVALID_ARGUMENT when the job cannot run here (the message says why).
+  virtual absl::StatusOr<std::vector<Replica>> Plan(const google::cloud::aiplatform::v1::CustomJob& job) = 0;
+};
+
+// Drives every unfinished CustomJob one idempotent step at a time, from what the store says:
+//
+//   QUEUED ──(1) plan──▶ PENDING ──(2) launch──▶ RUNNING ──(3) outcome──▶ SUCCEEDED | FAILED
+//     │                    │                        │
+//     └──────(4) cancel────┴────────────────────────┴──▶ CANCELLING ──(5)──▶ CANCELLED
+//
+// (1) The planner expands worker pools into replicas; their specs are stored (meta table,
+//     `replicas/<job>/<task>`) with the state change in one transaction. A plan error fails the job.
+// (2) Each replica is launched and its handle stored. A replica folder that already has a
+//     supervisor (kiln died between launch and record) is adopted, never launched twice.
+// (3) The first decisive event is recorded durably as the job's outcome: the primary
+//     (workerpool0-0) exiting 0 → success; any replica failing or lost → failure naming it, its
+//     exit code or signal and the last lines of its log; scheduling.timeout passing → failure with
+//     DEADLINE_EXCEEDED. The other replicas are then stopped (SIGTERM, grace, SIGKILL); stops kiln
+//     sends never count as failures. The job reaches its final state once every replica has exited.
+// (4) CancelCustomJob (the service) sets CANCELLING; (5) replicas are stopped, then CANCELLED with
+//     error.code = 1.
+//
+// Wake-ups, no polling on the hot path: store commits naming a CustomJob, replica exits reported
+// by the runtime, and the nearest timeout. A slow periodic resync (and one at start, which
+// re-adopts running replicas after a restart) is the safety net.
+//
+// Threading: one worker thread runs every step; Start/Stop from the owner's thread.
+class CustomJobReconciler {
+ public:
+  struct Options {
+    absl::Duration stop_grace = absl::Seconds(10);
+    absl::Duration resync_interval = absl::Seconds(10);
+    int log_tail_lines = 20;
+  };
+
+  CustomJobReconciler(store::Store* store, runtime::Runtime* runtime, ReplicaPlanner* planner, const Clock* clock,
+                      Options options);
+  ~CustomJobReconciler();
+
+  // Registers the wake-ups and starts the worker; enqueues every unfinished job.
+  void Start();
+  // Stops the worker (replicas keep running; a later Start re-adopts them). Idempotent.
+  void Stop();
+
+  // Runs one step for `job_name` on the caller's thread (tests drive the machine with it).
+  absl::Status ReconcileOnce(const std::string& job_name);
+
+ private:
+  struct ReplicaRecord;
+  struct Outcome;
+
+  void Enqueue(const std::string& job_name);
+  void EnqueueUnfinished();
+  void Run();
+
+  absl::Status Plan(google::cloud::aiplatform::v1::CustomJob job);
+  absl::Status Launch(google::cloud::aiplatform::v1::CustomJob job);
+  absl::Status Supervise(google::cloud::aiplatform::v1::CustomJob job);
+  absl::Status Finish(const std::string& job_name, google::cloud::aiplatform::v1::JobState state,
+                      const absl::Status& error);
+  std::string LogTail(const std::string& replica_dir) const;
+
+  store::Store* store_;
+  runtime::Runtime* runtime_;
+  ReplicaPlanner* planner_;
+  const Clock* clock_;
+  Options options_;
+
+  absl::Mutex mu_;
+  std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> queued_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::string> job_of_replica_dir_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);  // job → when its timeout fires
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool started_ = false;
+  std::thread worker_;
+};
+
+}  // namespace kiln::control
+
+#endif  // KILN_CONTROL_CUSTOM_JOB_RECONCILER_H_
