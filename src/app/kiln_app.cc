@@ -25,8 +25,11 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
   if (!store.ok()) return store.status();
   app->store_ = *std::move(store);
   app->object_store_ = std::make_unique<storage::ObjectStore>(absl::StrCat(options.home, "/storage"));
-  app->images_ = std::make_unique<jobs::ImageMap>();
-  app->jobs_config_.accelerator_inventory = options.accelerator_inventory;
+  app->images_ = std::make_unique<jobs::ImageMap>(
+      options.config.images, jobs::ImageMap::Options{.tensorflow_available = options.config.tensorflow_available});
+  for (const auto& [type, ids] : options.config.accelerators) {
+    app->jobs_config_.accelerator_inventory[type] = static_cast<int>(ids.size());
+  }
   app->jobs_config_.images = app->images_.get();
   app->jobs_config_.storage = app->object_store_.get();
   app->operations_ = std::make_unique<service::OperationsService>(app->store_.get());
@@ -49,8 +52,11 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
     absl::StatusOr<std::unique_ptr<runtime::LocalRuntime>> runtime = runtime::LocalRuntime::Create({.shim_path = shim});
     if (!runtime.ok()) return runtime.status();
     app->runtime_ = *std::move(runtime);
+    scheduling::Capacity capacity = scheduling::Ledger::DetectMachine();
+    capacity.accelerators = options.config.accelerators;
+    app->ledger_ = std::make_unique<scheduling::Ledger>(capacity, options.config.overcommit);
     app->planner_ = std::make_unique<control::LocalPlanner>(absl::StrCat(options.home, "/jobs"), app->images_.get(),
-                                                            app->object_store_.get());
+                                                            app->object_store_.get(), app->ledger_.get());
     app->reconciler_ = std::make_unique<control::CustomJobReconciler>(
         app->store_.get(), app->runtime_.get(), app->planner_.get(), app->clock_, control::CustomJobReconciler::Options());
     app->reconciler_->Start();

@@ -7,7 +7,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "app/config.h"
 #include "common/clock.h"
+#include "scheduling/ledger.h"
 #include "control/custom_job_reconciler.h"
 #include "control/local_planner.h"
 #include "runtime/local_runtime.h"
@@ -31,7 +33,7 @@ class KilnApp {
     std::string home;                                // $KILN_HOME: kiln.db and everything kiln owns
     std::optional<server::TokenAuthorizer> tokens;   // nullopt: open access
     const Clock* clock = nullptr;                    // nullptr: the real clock
-    std::map<std::string, int> accelerator_inventory;  // e.g. {"NVIDIA_TESLA_T4": 2}; none by default
+    KilnConfig config;  // accelerators, overcommit, image map
     // Run jobs: start the local runtime and the reconcilers. Off for tests of the API alone.
     bool run_jobs = true;
     // The kiln-shim supervisor; "" = `kiln-shim` beside the running executable.
@@ -47,6 +49,8 @@ class KilnApp {
   const server::Api& api() const { return *api_; }
   store::Store& store() { return *store_; }
   const std::string& home() const { return home_; }
+  // The reconciler, or nullptr when jobs do not run (Options::run_jobs false).
+  const control::CustomJobReconciler* reconciler() const { return reconciler_.get(); }
 
  private:
   KilnApp() = default;
@@ -57,6 +61,7 @@ class KilnApp {
   std::unique_ptr<storage::ObjectStore> object_store_;
   std::unique_ptr<jobs::ImageMap> images_;
   jobs::JobsConfig jobs_config_;
+  std::unique_ptr<scheduling::Ledger> ledger_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::OperationsService> operations_;
   std::unique_ptr<service::JobService> jobs_;

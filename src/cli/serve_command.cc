@@ -21,6 +21,7 @@ struct ServeFlags {
   std::string host = "127.0.0.1";
   std::string home;
   std::string tokens_file;
+  std::string config_file;
   size_t max_body_mb = 32;
 };
 
@@ -61,6 +62,21 @@ int Serve(const ServeFlags& flags) {
     std::cerr << "\n*** WARNING: kiln is OPEN: no tokens file, so every request is accepted without "
                  "authentication.\n*** It listens on "
               << flags.host << " only. Add " << home << "/tokens.yaml or --tokens-file to require tokens.\n\n";
+  }
+
+  std::string config_file = flags.config_file;
+  if (config_file.empty() && std::filesystem::exists(absl::StrCat(home, "/config.yaml"))) {
+    config_file = absl::StrCat(home, "/config.yaml");
+  }
+  if (!config_file.empty()) {
+    absl::StatusOr<app::KilnConfig> config = app::LoadConfigFile(config_file);
+    if (!config.ok()) {
+      std::cerr << "kiln serve: " << config.status().message() << "\n";
+      return 2;
+    }
+    spdlog::info("config: {} ({} accelerator type(s), {} image map entr(ies))", config_file,
+                 config->accelerators.size(), config->images.size());
+    options.config = *std::move(config);
   }
 
   absl::StatusOr<std::unique_ptr<app::KilnApp>> kiln = app::KilnApp::Create(std::move(options));
@@ -108,6 +124,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
   serve->add_option("--home", flags->home, "Where kiln keeps its data (default $KILN_HOME or ~/.kiln)");
   serve->add_option("--tokens-file", flags->tokens_file,
                     "YAML file of bearer tokens (default <home>/tokens.yaml when it exists)");
+  serve->add_option("--config", flags->config_file,
+                    "kiln's YAML configuration: accelerators, overcommit, image map (default <home>/config.yaml)");
   serve->add_option("--max-body-mb", flags->max_body_mb, "Largest request body accepted, in MiB")->capture_default_str();
   serve->callback([flags, exit_code] { *exit_code = Serve(*flags); });
 }

@@ -123,8 +123,9 @@ struct ApiClient::Impl {
         token(std::move(token_in)),
         http(parsed.host, parsed.port) {}
 
-  httplib::Headers Headers() const {
-    httplib::Headers headers = {{"Accept", "application/json"},
+  httplib::Headers Headers(
+      absl::string_view accept = "application/json") const {
+    httplib::Headers headers = {{"Accept", std::string(accept)},
                                 {"User-Agent", kUserAgent}};
     if (!token.empty()) {
       headers.emplace("Authorization", absl::StrCat("Bearer ", token));
@@ -132,9 +133,8 @@ struct ApiClient::Impl {
     return headers;
   }
 
-  absl::StatusOr<json> Send(Method method, absl::string_view path,
-                            const std::optional<json>& body,
-                            const QueryParams& query) {
+  static absl::StatusOr<std::string> Target(absl::string_view path,
+                                            const QueryParams& query) {
     if (!absl::StartsWith(path, "/")) {
       return absl::InvalidArgumentError(
           absl::StrCat("request path must start with '/': ", path));
@@ -144,6 +144,28 @@ struct ApiClient::Impl {
       httplib::Params params(query.begin(), query.end());
       target = httplib::append_query_params(target, params);
     }
+    return target;
+  }
+
+  absl::StatusOr<RawResponse> GetRaw(absl::string_view path,
+                                     const QueryParams& query) {
+    KILN_ASSIGN_OR_RETURN(std::string target, Target(path, query));
+    httplib::Result result = http.Get(target, Headers("text/plain, */*"));
+    if (!result) return TransportError(Method::kGet, path, result.error());
+    if (result->status < 200 || result->status >= 300) {
+      return StatusFromErrorResponse(result->status, result->body);
+    }
+    RawResponse raw;
+    raw.status = result->status;
+    raw.body = std::move(result->body);
+    raw.headers.assign(result->headers.begin(), result->headers.end());
+    return raw;
+  }
+
+  absl::StatusOr<json> Send(Method method, absl::string_view path,
+                            const std::optional<json>& body,
+                            const QueryParams& query) {
+    KILN_ASSIGN_OR_RETURN(std::string target, Target(path, query));
     const std::string payload =
         body.has_value()
             ? body->dump(-1, ' ', false, json::error_handler_t::replace)
@@ -238,6 +260,18 @@ absl::StatusOr<json> ApiClient::Post(absl::string_view path,
 absl::StatusOr<json> ApiClient::Delete(absl::string_view path,
                                        const QueryParams& query) {
   return impl_->Send(Method::kDelete, path, std::nullopt, query);
+}
+
+absl::StatusOr<RawResponse> ApiClient::GetRaw(absl::string_view path,
+                                              const QueryParams& query) {
+  return impl_->GetRaw(path, query);
+}
+
+std::optional<std::string> RawResponse::Header(absl::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (absl::EqualsIgnoreCase(key, name)) return value;
+  }
+  return std::nullopt;
 }
 
 const std::string& ApiClient::endpoint() const { return impl_->endpoint; }

@@ -20,6 +20,17 @@ namespace kiln::client {
 // Query parameters in order; values are URL-encoded by the client.
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 
+// A 2xx answer taken as is (see ApiClient::GetRaw).
+struct RawResponse {
+  int status = 0;
+  std::string body;
+  // Response headers as received (names in the server's spelling).
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // The first header named `name` (ASCII case-insensitive), or nullopt.
+  std::optional<std::string> Header(absl::string_view name) const;
+};
+
 struct ApiClientOptions {
   absl::Duration connect_timeout = absl::Seconds(5);
   absl::Duration read_timeout = absl::Seconds(60);
@@ -57,6 +68,12 @@ class ApiClient {
       const QueryParams& query = {});
   absl::StatusOr<nlohmann::json> Delete(absl::string_view path,
                                         const QueryParams& query = {});
+
+  // GET that does not parse the body: a 2xx answer is returned as raw bytes
+  // plus its headers (for text/plain routes such as kiln's log route);
+  // non-2xx answers and transport failures are Statuses exactly as for Get.
+  absl::StatusOr<RawResponse> GetRaw(absl::string_view path,
+                                     const QueryParams& query = {});
 
   // The normalized endpoint ("http://127.0.0.1:8080").
   const std::string& endpoint() const;

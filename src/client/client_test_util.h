@@ -64,6 +64,16 @@ inline void ReplyJson(httplib::Response& res, const std::string& body,
   res.set_content(body, "application/json");
 }
 
+// Sets `res` to a text/plain body plus `headers` (kiln's log route).
+inline void ReplyText(
+    httplib::Response& res, const std::string& body,
+    const std::vector<std::pair<std::string, std::string>>& headers = {},
+    int status = 200) {
+  res.status = status;
+  for (const auto& [name, value] : headers) res.set_header(name, value);
+  res.set_content(body, "text/plain");
+}
+
 // A loopback port that is bound but not listening, so connecting to it is
 // refused (deterministically: nothing else can take the port meanwhile).
 class RefusingPort {

@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "client/nouns.h"
+#include "client/resources.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
 
@@ -25,6 +27,28 @@ int ReportError(absl::string_view noun, absl::string_view verb,
   err << "ERROR: (kiln." << noun << "." << verb << ") "
       << CanonicalCodeName(status.code()) << ": " << status.message() << "\n";
   return exit_code;
+}
+
+Target OpenTarget(const NounSpec& noun, absl::string_view verb,
+                  const ConfigFlags& flags, absl::string_view id_or_name,
+                  OutputFormat default_format, std::ostream& err) {
+  Target target;
+  absl::StatusOr<Session> session = OpenSession(flags, default_format);
+  if (!session.ok()) {
+    target.exit_code =
+        ReportError(noun.name, verb, session.status(), kExitUsage, err);
+    return target;
+  }
+  absl::StatusOr<std::string> name =
+      ExpandResourceName(session->config, noun.name_rules(), id_or_name);
+  if (!name.ok()) {
+    target.exit_code =
+        ReportError(noun.name, verb, name.status(), kExitUsage, err);
+    return target;
+  }
+  target.session.emplace(*std::move(session));
+  target.name = *std::move(name);
+  return target;
 }
 
 CLI::App* AddVerbCommand(CLI::App& noun_command, absl::string_view verb,

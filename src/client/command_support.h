@@ -4,7 +4,9 @@
 // Plumbing shared by the verbs (verbs.h) and by verbs added later (create,
 // logs, ...): exit codes, error reporting, and opening a configured client.
 
+#include <optional>
 #include <ostream>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -18,6 +20,8 @@ class App;
 }  // namespace CLI
 
 namespace kiln::client {
+
+struct NounSpec;
 
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitApiError = 1;  // The server said no, or is away.
@@ -34,6 +38,20 @@ struct Session {
 // client; `format` is the configured one, else `default_format`.
 absl::StatusOr<Session> OpenSession(const ConfigFlags& flags,
                                     OutputFormat default_format);
+
+// A session plus the full resource name the user meant (see OpenTarget).
+struct Target {
+  std::optional<Session> session;  // Empty when opening failed.
+  std::string name;
+  int exit_code = kExitOk;  // The reported error's code when opening failed.
+};
+
+// Opens a session (OpenSession) and expands `id_or_name` into `noun`'s full
+// resource name; on failure reports the error as `verb` (exit code 2) to
+// `err` and returns a Target without a session.
+Target OpenTarget(const NounSpec& noun, absl::string_view verb,
+                  const ConfigFlags& flags, absl::string_view id_or_name,
+                  OutputFormat default_format, std::ostream& err);
 
 // Prints "ERROR: (kiln.<noun>.<verb>) <CODE>: <message>" and a newline to
 // `err`, and returns `exit_code`.

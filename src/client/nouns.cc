@@ -1,5 +1,6 @@
 #include "client/nouns.h"
 
+#include "client/custom_job_verbs.h"
 #include "client/verbs.h"
 
 namespace kiln::client {
@@ -21,7 +22,9 @@ std::vector<NounSpec>* BuildNouns() {
                     .title = "custom jobs",
                     .collection = "customJobs",
                     .columns = JobColumns(),
-                    .verbs = job_verbs});
+                    .verbs = {AddCreateVerb, AddListVerb, AddJobDescribeVerb,
+                              AddLogsVerb, AddJobWaitVerb, AddCancelVerb,
+                              AddDeleteVerb}});
   nouns->push_back({.name = "pipelines",
                     .title = "training pipelines",
                     .collection = "trainingPipelines",

@@ -17,36 +17,6 @@ namespace {
 
 using nlohmann::json;
 
-// A session plus the full resource name the user meant; on failure the exit
-// code has been reported already.
-struct Target {
-  std::optional<Session> session;
-  std::string name;
-  int exit_code = kExitOk;
-};
-
-Target OpenTarget(const NounSpec& noun, absl::string_view verb,
-                  const ConfigFlags& flags, absl::string_view id_or_name,
-                  OutputFormat default_format, std::ostream& err) {
-  Target target;
-  absl::StatusOr<Session> session = OpenSession(flags, default_format);
-  if (!session.ok()) {
-    target.exit_code =
-        ReportError(noun.name, verb, session.status(), kExitUsage, err);
-    return target;
-  }
-  absl::StatusOr<std::string> name =
-      ExpandResourceName(session->config, noun.name_rules(), id_or_name);
-  if (!name.ok()) {
-    target.exit_code =
-        ReportError(noun.name, verb, name.status(), kExitUsage, err);
-    return target;
-  }
-  target.session.emplace(*std::move(session));
-  target.name = *std::move(name);
-  return target;
-}
-
 bool IsDone(const json& operation) {
   auto it = operation.find("done");
   return it != operation.end() && it->is_boolean() && it->get<bool>();

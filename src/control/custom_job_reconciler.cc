@@ -24,6 +24,7 @@ constexpr absl::Duration kDefaultTimeout = absl::Hours(24 * 7);
 
 std::string ReplicasPrefix(absl::string_view job) { return absl::StrCat("replicas/", job, "/"); }
 std::string OutcomeKey(absl::string_view job) { return absl::StrCat("outcome/", job); }
+std::string GrantKey(absl::string_view job) { return absl::StrCat("grant/", job); }
 
 google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t)); }
 absl::Time FromProto(const google::protobuf::Timestamp& t) {
@@ -116,7 +117,29 @@ void CustomJobReconciler::Enqueue(const std::string& job_name) {
   if (queued_.insert(job_name).second) queue_.push_back(job_name);
 }
 
-void CustomJobReconciler::EnqueueUnfinished() {
+std::string CustomJobReconciler::QueueReason(const std::string& job_name) const {
+  absl::MutexLock lock(&mu_);
+  auto it = queue_reasons_.find(job_name);
+  return it == queue_reasons_.end() ? "" : it->second;
+}
+
+void CustomJobReconciler::RestoreOnce(const v1::CustomJob& job) {
+  const std::string& job_name = job.name();
+  {
+    absl::MutexLock lock(&mu_);
+    if (!restored_.insert(job_name).second) return;
+  }
+  std::string grant;
+  absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
+    absl::StatusOr<std::string> g = tx.GetMeta(GrantKey(job_name));
+    if (g.ok()) grant = *g;
+    return absl::OkStatus();
+  });
+  if (s.ok() && !grant.empty()) s = planner_->Restore(job, grant);
+  if (!s.ok()) spdlog::warn("reconciler: restoring the reservation of {}: {}", job_name, s.ToString());
+}
+
+void CustomJobReconciler::EnqueueUnfinished(bool queued_only) {
   std::vector<std::string> names;
   absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
     int64_t after = 0;
@@ -126,7 +149,9 @@ void CustomJobReconciler::EnqueueUnfinished() {
       for (const store::Resource& r : *batch) {
         after = r.seq;
         v1::CustomJob job;
-        if (job.ParseFromString(r.data) && !service::IsFinalJobState(job.state())) names.push_back(r.name);
+        if (!job.ParseFromString(r.data) || service::IsFinalJobState(job.state())) continue;
+        if (queued_only && job.state() != v1::JOB_STATE_QUEUED) continue;
+        names.push_back(r.name);
       }
       if (batch->size() < 256) return absl::OkStatus();
     }
@@ -184,6 +209,7 @@ absl::Status CustomJobReconciler::ReconcileOnce(const std::string& job_name) {
   });
   if (absl::IsNotFound(read)) return absl::OkStatus();  // deleted meanwhile
   if (!read.ok()) return read;
+  if (job.state() != v1::JOB_STATE_QUEUED) RestoreOnce(job);
   switch (job.state()) {
     case v1::JOB_STATE_QUEUED:
       return Plan(std::move(job));
@@ -198,13 +224,26 @@ absl::Status CustomJobReconciler::ReconcileOnce(const std::string& job_name) {
 }
 
 absl::Status CustomJobReconciler::Plan(v1::CustomJob job) {
-  absl::StatusOr<std::vector<ReplicaPlanner::Replica>> replicas = planner_->Plan(job);
-  if (!replicas.ok()) return Finish(job.name(), v1::JOB_STATE_FAILED, replicas.status());
+  absl::StatusOr<ReplicaPlanner::Planned> planned = planner_->Plan(job);
+  if (absl::IsResourceExhausted(planned.status())) {
+    absl::MutexLock lock(&mu_);
+    queue_reasons_[job.name()] = std::string(planned.status().message());
+    return absl::OkStatus();  // tried again when a job ends
+  }
+  if (!planned.ok()) return Finish(job.name(), v1::JOB_STATE_FAILED, planned.status());
+  {
+    absl::MutexLock lock(&mu_);
+    queue_reasons_.erase(job.name());
+    restored_.insert(job.name());
+  }
+  bool moved = false;
   absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
     absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job.name());
     if (!current.ok()) return current.status();
     if (current->state() != v1::JOB_STATE_QUEUED) return absl::OkStatus();  // someone moved it (cancel)
-    for (const ReplicaPlanner::Replica& r : *replicas) {
+    moved = true;
+    if (absl::Status g = tx.PutMeta(GrantKey(job.name()), planned->grant); !g.ok()) return g;
+    for (const ReplicaPlanner::Replica& r : planned->replicas) {
       ReplicaRecord record{absl::StrCat(ReplicasPrefix(job.name()), r.task_name), r.task_name, r.spec, ""};
       if (absl::Status p = tx.PutMeta(record.key, record.Serialize()); !p.ok()) return p;
     }
@@ -212,6 +251,7 @@ absl::Status CustomJobReconciler::Plan(v1::CustomJob job) {
     *current->mutable_update_time() = ToProto(clock_->Now());
     return Jobs().Update(tx, *current);
   });
+  if (!s.ok() || !moved) planner_->Release(job.name());
   return s;
 }
 
@@ -399,8 +439,11 @@ absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobSta
   {
     absl::MutexLock lock(&mu_);
     deadlines_.erase(job_name);
+    queue_reasons_.erase(job_name);
   }
-  return store_->Write([&](store::Transaction& tx) -> absl::Status {
+  absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
+    absl::Status g = tx.DeleteMeta(GrantKey(job_name));
+    if (!g.ok() && !absl::IsNotFound(g)) return g;
     absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job_name);
     if (!current.ok()) return current.status();
     if (service::IsFinalJobState(current->state())) return absl::OkStatus();
@@ -414,6 +457,11 @@ absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobSta
     }
     return Jobs().Update(tx, *current);
   });
+  if (!s.ok()) return s;
+  // What this job held is free again: jobs waiting for it get another try, in creation order.
+  planner_->Release(job_name);
+  EnqueueUnfinished(/*queued_only=*/true);
+  return absl::OkStatus();
 }
 
 std::string CustomJobReconciler::LogTail(const std::string& replica_dir) const {

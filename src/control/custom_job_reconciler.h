@@ -29,9 +29,21 @@ class ReplicaPlanner {
     int pool = 0;
     runtime::ReplicaSpec spec;
   };
+  struct Planned {
+    std::vector<Replica> replicas;
+    std::string grant;  // what the planner reserved, opaque; handed back to Restore after a restart
+  };
   virtual ~ReplicaPlanner() = default;
-  // FAILED_PRECONDITION / INVALID_ARGUMENT when the job cannot run here (the message says why).
-  virtual absl::StatusOr<std::vector<Replica>> Plan(const google::cloud::aiplatform::v1::CustomJob& job) = 0;
+  // Reserves resources for the whole job (all replicas or none) and plans its replicas.
+  // RESOURCE_EXHAUSTED: it cannot start now (the message says what it waits for; the job stays
+  // QUEUED and is tried again when another job ends). Any other error: it cannot run here.
+  virtual absl::StatusOr<Planned> Plan(const google::cloud::aiplatform::v1::CustomJob& job) = 0;
+  // Re-establishes a reservation recorded before a restart.
+  virtual absl::Status Restore(const google::cloud::aiplatform::v1::CustomJob& job, const std::string& grant) {
+    return absl::OkStatus();
+  }
+  // Frees what Plan or Restore reserved for the job. Idempotent.
+  virtual void Release(const std::string& job_name) {}
 };
 
 // Drives every unfinished CustomJob one idempotent step at a time, from what the store says:
@@ -77,12 +89,18 @@ class CustomJobReconciler {
   // Runs one step for `job_name` on the caller's thread (tests drive the machine with it).
   absl::Status ReconcileOnce(const std::string& job_name);
 
+  // Why a QUEUED job has not started ("" when it is not waiting). Thread-safe.
+  std::string QueueReason(const std::string& job_name) const;
+
  private:
   struct ReplicaRecord;
   struct Outcome;
 
   void Enqueue(const std::string& job_name);
-  void EnqueueUnfinished();
+  // Enqueues unfinished jobs in creation order; only QUEUED ones with `queued_only`.
+  void EnqueueUnfinished(bool queued_only = false);
+  // After a restart: hands the job's recorded grant back to the planner, once.
+  void RestoreOnce(const google::cloud::aiplatform::v1::CustomJob& job);
   void Run();
 
   absl::Status Plan(google::cloud::aiplatform::v1::CustomJob job);
@@ -98,11 +116,13 @@ class CustomJobReconciler {
   const Clock* clock_;
   Options options_;
 
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> queued_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> job_of_replica_dir_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);  // job → when its timeout fires
+  std::map<std::string, std::string> queue_reasons_ ABSL_GUARDED_BY(mu_);
+  std::set<std::string> restored_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   bool started_ = false;
   std::thread worker_;

@@ -1,5 +1,7 @@
 #include "control/custom_job_reconciler.h"
 
+#include <set>
+
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
@@ -19,20 +21,30 @@ constexpr char kJob[] = "projects/p/locations/l/customJobs/1";
 // Plans `tasks` replicas named as given, or fails with `error`.
 class FakePlanner : public ReplicaPlanner {
  public:
-  absl::StatusOr<std::vector<Replica>> Plan(const v1::CustomJob&) override {
+  absl::StatusOr<Planned> Plan(const v1::CustomJob& job) override {
     ++calls;
     if (!error.ok()) return error;
-    std::vector<Replica> out;
+    held.insert(job.name());
+    Planned out;
+    out.grant = "grant-of-" + job.name();
     for (const std::string& t : tasks) {
       Replica r;
       r.task_name = t;
       r.spec.replica_dir = "/jobs/1/" + t;
       r.spec.argv = {"true"};
-      out.push_back(r);
+      out.replicas.push_back(r);
     }
     return out;
   }
+  absl::Status Restore(const v1::CustomJob& job, const std::string& grant) override {
+    restored.push_back(grant);
+    held.insert(job.name());
+    return absl::OkStatus();
+  }
+  void Release(const std::string& job) override { held.erase(job); }
   std::vector<std::string> tasks = {"workerpool0-0"};
+  std::set<std::string> held;
+  std::vector<std::string> restored;
   absl::Status error;
   int calls = 0;
 };
@@ -128,6 +140,7 @@ TEST_F(ReconcilerTest, PrimaryExitZeroSucceeds) {
   EXPECT_FALSE(job.has_error());
   EXPECT_EQ(job.end_time().seconds(), absl::ToUnixSeconds(clock_.Now()));
   EXPECT_EQ(runtime_.launches().size(), 1u) << "never launched twice";
+  EXPECT_TRUE(planner_.held.empty()) << "resources are released when the job ends";
 }
 
 TEST_F(ReconcilerTest, FailingWorkerFailsTheJobAndStopsThePrimary) {
@@ -241,10 +254,23 @@ TEST_F(ReconcilerTest, RestartAdoptsRunningReplicasAndFinishes) {
   reconciler_ = MakeReconciler();
   ASSERT_TRUE(reconciler_->ReconcileOnce(kJob).ok());
   EXPECT_EQ(runtime_.adopted().size(), 1u);
+  EXPECT_EQ(planner_.restored, std::vector<std::string>{"grant-of-" + std::string(kJob)});
   runtime_.SetStatus(HandleOf("workerpool0-0"), Exited(0, clock_.Now()));
   Settle();
   EXPECT_EQ(Job().state(), v1::JOB_STATE_SUCCEEDED);
   EXPECT_EQ(runtime_.launches().size(), 1u);
+}
+
+TEST_F(ReconcilerTest, WaitsQueuedWithAReasonWhileResourcesAreBusy) {
+  planner_.error = absl::ResourceExhaustedError("waiting for 1 NVIDIA_TESLA_T4 (0 of 1 free)");
+  CreateJob();
+  Settle();
+  EXPECT_EQ(Job().state(), v1::JOB_STATE_QUEUED);
+  EXPECT_EQ(reconciler_->QueueReason(kJob), "waiting for 1 NVIDIA_TESLA_T4 (0 of 1 free)");
+  planner_.error = absl::OkStatus();
+  Settle();
+  EXPECT_EQ(Job().state(), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(reconciler_->QueueReason(kJob), "");
 }
 
 TEST_F(ReconcilerTest, CrashBetweenLaunchAndRecordAdoptsInsteadOfRelaunching) {

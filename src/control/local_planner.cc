@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "jobs/machine_types.h"
 #include "jobs/replica_plan.h"
 
 namespace kiln::control {
@@ -41,16 +42,64 @@ absl::StatusOr<std::vector<int>> FreeLoopbackPorts(int count) {
   return ports;
 }
 
-LocalPlanner::LocalPlanner(std::string jobs_root, const jobs::ImageMap* images, const storage::ObjectStore* storage)
-    : jobs_root_(std::move(jobs_root)), images_(images), storage_(storage) {}
-
-absl::StatusOr<std::vector<ReplicaPlanner::Replica>> LocalPlanner::Plan(
-    const google::cloud::aiplatform::v1::CustomJob& job) {
-  int count = 0;
-  for (const auto& pool : job.job_spec().worker_pool_specs()) {
-    if (pool.ByteSizeLong() != 0) count += static_cast<int>(pool.replica_count());
+absl::StatusOr<std::vector<scheduling::ReplicaDemand>> DemandsOf(const google::cloud::aiplatform::v1::CustomJob& job) {
+  std::vector<scheduling::ReplicaDemand> demands;
+  const auto& pools = job.job_spec().worker_pool_specs();
+  for (int p = 0; p < pools.size(); ++p) {
+    const auto& pool = pools[p];
+    if (pool.ByteSizeLong() == 0) continue;
+    std::string type = pool.machine_spec().machine_type().empty() ? std::string(jobs::kDefaultMachineType)
+                                                                   : pool.machine_spec().machine_type();
+    absl::StatusOr<jobs::MachineShape> shape = jobs::LookupMachineType(type);
+    if (!shape.ok()) return shape.status();
+    std::string accelerator = shape->implied_accelerator_type;
+    int count = shape->implied_accelerator_count;
+    if (pool.machine_spec().accelerator_type() != google::cloud::aiplatform::v1::ACCELERATOR_TYPE_UNSPECIFIED) {
+      accelerator = google::cloud::aiplatform::v1::AcceleratorType_Name(pool.machine_spec().accelerator_type());
+    }
+    if (pool.machine_spec().accelerator_count() > 0) count = pool.machine_spec().accelerator_count();
+    if (accelerator.empty()) count = 0;
+    for (int64_t i = 0; i < pool.replica_count(); ++i) {
+      demands.push_back({absl::StrCat("workerpool", p, "-", i), shape->vcpus, shape->memory_gib, accelerator, count});
+    }
   }
+  return demands;
+}
+
+LocalPlanner::LocalPlanner(std::string jobs_root, const jobs::ImageMap* images, const storage::ObjectStore* storage,
+                           scheduling::Ledger* ledger)
+    : jobs_root_(std::move(jobs_root)), images_(images), storage_(storage), ledger_(ledger) {}
+
+absl::Status LocalPlanner::Restore(const google::cloud::aiplatform::v1::CustomJob& job, const std::string& grant) {
+  absl::StatusOr<std::vector<scheduling::ReplicaDemand>> demands = DemandsOf(job);
+  if (!demands.ok()) return demands.status();
+  absl::StatusOr<scheduling::Grant> parsed = scheduling::GrantFromJson(grant);
+  if (!parsed.ok()) return parsed.status();
+  return ledger_->Restore(job.name(), *demands, *parsed);
+}
+
+void LocalPlanner::Release(const std::string& job_name) { ledger_->Release(job_name); }
+
+absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::Plan(
+    const google::cloud::aiplatform::v1::CustomJob& job) {
+  absl::StatusOr<std::vector<scheduling::ReplicaDemand>> demands = DemandsOf(job);
+  if (!demands.ok()) return demands.status();
+  absl::StatusOr<scheduling::Grant> grant = ledger_->TryReserve(job.name(), *demands);
+  if (!grant.ok()) return grant.status();  // RESOURCE_EXHAUSTED: the job waits
+  absl::StatusOr<Planned> planned = PlanReserved(job, *demands, *grant);
+  if (!planned.ok()) ledger_->Release(job.name());
+  return planned;
+}
+
+absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::PlanReserved(const google::cloud::aiplatform::v1::CustomJob& job,
+                                                                   const std::vector<scheduling::ReplicaDemand>& demands,
+                                                                   const scheduling::Grant& grant) {
+  int count = static_cast<int>(demands.size());
   jobs::JobContext context;
+  bool any_devices = !grant.device_ids_by_task.empty();
+  for (const scheduling::ReplicaDemand& d : demands) {
+    if (any_devices) context.accelerator_ids_per_replica.push_back(scheduling::CudaVisibleDevices(grant, d.task_name));
+  }
   context.job_name = job.name();
   context.job_id = job.name().substr(job.name().rfind('/') + 1);
   context.replica_root = absl::StrCat(jobs_root_, "/", context.job_id);
@@ -73,7 +122,9 @@ absl::StatusOr<std::vector<ReplicaPlanner::Replica>> LocalPlanner::Plan(
       }
     }
   }
-  std::vector<Replica> replicas;
+  Planned planned;
+  planned.grant = scheduling::GrantToJson(grant);
+  std::vector<Replica>& replicas = planned.replicas;
   for (jobs::ReplicaPlan& plan : *plans) {
     Replica r;
     r.task_name = plan.task_name;
@@ -84,7 +135,7 @@ absl::StatusOr<std::vector<ReplicaPlanner::Replica>> LocalPlanner::Plan(
     r.spec.working_dir = plan.working_dir;
     replicas.push_back(std::move(r));
   }
-  return replicas;
+  return planned;
 }
 
 }  // namespace kiln::control
