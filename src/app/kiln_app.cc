@@ -61,6 +61,8 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
         app->store_.get(), app->runtime_.get(), app->planner_.get(), app->clock_, control::CustomJobReconciler::Options());
     app->reconciler_->Start();
   }
+  app->extensions_ = std::make_unique<JobExtensions>(app->store_.get(), app->reconciler_.get(), app->runtime_.get());
+  if (absl::Status s = app->extensions_->Register(*app->api_); !s.ok()) return s;
   return app;
 }
 

@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "app/config.h"
+#include "app/job_extensions.h"
 #include "common/clock.h"
 #include "scheduling/ledger.h"
 #include "control/custom_job_reconciler.h"
@@ -69,6 +70,7 @@ class KilnApp {
   std::unique_ptr<runtime::LocalRuntime> runtime_;
   std::unique_ptr<control::LocalPlanner> planner_;
   std::unique_ptr<control::CustomJobReconciler> reconciler_;
+  std::unique_ptr<JobExtensions> extensions_;
 };
 
 }  // namespace kiln::app

@@ -1,5 +1,7 @@
 #include "control/custom_job_reconciler.h"
 
+#include <algorithm>
+#include <cstdio>
 #include <fstream>
 
 #include "absl/strings/match.h"
@@ -75,6 +77,29 @@ struct CustomJobReconciler::ReplicaRecord {
   }
   std::string Serialize() const { return json{{"task", task}, {"spec", SpecToJson(spec)}, {"handle", handle}}.dump(); }
 };
+
+absl::StatusOr<std::vector<ReplicaRecordView>> ListReplicaRecords(store::Store& store, absl::string_view job_name) {
+  std::vector<ReplicaRecordView> out;
+  absl::Status s = store.Read([&](store::Transaction& tx) -> absl::Status {
+    absl::StatusOr<std::vector<std::pair<std::string, std::string>>> meta = tx.ListMeta(ReplicasPrefix(job_name));
+    if (!meta.ok()) return meta.status();
+    for (const auto& [k, v] : *meta) {
+      json j = json::parse(v, nullptr, false);
+      if (j.is_discarded()) return absl::DataLossError(absl::StrCat("replica record ", k, " is not JSON"));
+      out.push_back({j.value("task", ""), j.value("spec", json::object()).value("replica_dir", ""), j.value("handle", "")});
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  // Task order: pool, then index (workerpool1-10 after workerpool1-9).
+  auto key = [](const ReplicaRecordView& r) {
+    int pool = 0, index = 0;
+    std::sscanf(r.task_name.c_str(), "workerpool%d-%d", &pool, &index);
+    return std::make_pair(pool, index);
+  };
+  std::sort(out.begin(), out.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+  return out;
+}
 
 CustomJobReconciler::CustomJobReconciler(store::Store* store, runtime::Runtime* runtime, ReplicaPlanner* planner,
                                          const Clock* clock, Options options)

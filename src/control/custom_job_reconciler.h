@@ -46,6 +46,15 @@ class ReplicaPlanner {
   virtual void Release(const std::string& job_name) {}
 };
 
+// A replica as the reconciler recorded it (for status pages and logs).
+struct ReplicaRecordView {
+  std::string task_name;    // "workerpool0-0"
+  std::string replica_dir;  // its folder: replica.log lives there
+  std::string handle;       // serialized runtime::ReplicaHandle; "" until launched
+};
+// The replicas recorded for `job_name`, in task order (empty before it is planned).
+absl::StatusOr<std::vector<ReplicaRecordView>> ListReplicaRecords(store::Store& store, absl::string_view job_name);
+
 // Drives every unfinished CustomJob one idempotent step at a time, from what the store says:
 //
 //   QUEUED ──(1) plan──▶ PENDING ──(2) launch──▶ RUNNING ──(3) outcome──▶ SUCCEEDED | FAILED

@@ -12,11 +12,11 @@
 namespace kiln::server {
 namespace {
 
-// The project a request path names: /v1/projects/{project}/...
+// The project a request path names: /v1/projects/{project}/... or kiln's /kiln/v1/projects/{project}/...
 std::string ProjectOf(absl::string_view path) {
   absl::string_view rest = path;
-  if (!absl::ConsumePrefix(&rest, "/v1/projects/")) return "";
-  return std::string(rest.substr(0, rest.find('/')));
+  if (!absl::ConsumePrefix(&rest, "/v1/projects/") && !absl::ConsumePrefix(&rest, "/kiln/v1/projects/")) return "";
+  return std::string(rest.substr(0, rest.find(':') < rest.find('/') ? rest.find(':') : rest.find('/')));
 }
 
 bool WantsIntEnums(const HttpRequest& request) {

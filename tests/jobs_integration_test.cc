@@ -1,0 +1,298 @@
+// CustomJobs end to end with real processes: kiln (in-process, REST through Api::Handle), the
+// local runtime and its kiln-shim supervisor, and Debian's python3 for the replicas.
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "app/kiln_app.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace kiln {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+constexpr char kImage[] = "us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest";
+constexpr char kParent[] = "/v1/projects/it/locations/us-central1";
+
+class JobsIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "SKIPPED LOUDLY: /usr/bin/python3 (Debian's) is missing";
+    home_ = fs::temp_directory_path() / absl::StrCat("kiln-it-", getpid(), "-", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(home_);
+  }
+  void TearDown() override {
+    kiln_.reset();
+    // Nothing a test started may outlive it.
+    for (const auto& entry : fs::recursive_directory_iterator(home_, fs::directory_options::skip_permission_denied)) {
+      if (entry.path().filename() == "replica.pid") {
+        std::ifstream in(entry.path());
+        int pgid = 0;
+        if (in >> pgid && pgid > 1) ::kill(-pgid, SIGKILL);
+      }
+    }
+    fs::remove_all(home_);
+  }
+
+  void Start(const std::string& config_yaml = "") {
+    app::KilnApp::Options options;
+    options.home = home_.string();
+    options.shim_path = KILN_SHIM_PATH;
+    if (!config_yaml.empty()) {
+      auto config = app::ParseConfig(config_yaml);
+      ASSERT_TRUE(config.ok()) << config.status();
+      options.config = *config;
+    }
+    auto kiln = app::KilnApp::Create(std::move(options));
+    ASSERT_TRUE(kiln.ok()) << kiln.status();
+    kiln_ = *std::move(kiln);
+  }
+
+  server::HttpResponse Call(const std::string& method, const std::string& path, const std::string& body = "",
+                            server::QueryParams query = {}) {
+    server::HttpRequest request;
+    request.method = method;
+    request.path = path;
+    request.body = body;
+    request.query = std::move(query);
+    return kiln_->api().Handle(request);
+  }
+
+  // Creates a job from its JSON and returns its full name.
+  std::string Create(const json& job) {
+    server::HttpResponse r = Call("POST", absl::StrCat(kParent, "/customJobs"), job.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body).value("name", "");
+  }
+
+  // Waits (bounded: 60 s) until the job is final; returns it.
+  json WaitFinal(const std::string& name) {
+    json job;
+    for (int i = 0; i < 4; ++i) {
+      server::HttpResponse r = Call("GET", absl::StrCat("/kiln/v1/", name, ":wait"), "", {{"timeoutSeconds", "15"}});
+      EXPECT_EQ(r.status, 200) << r.body;
+      job = json::parse(r.body);
+      std::string state = job.value("state", "");
+      if (state == "JOB_STATE_SUCCEEDED" || state == "JOB_STATE_FAILED" || state == "JOB_STATE_CANCELLED") break;
+    }
+    return job;
+  }
+
+  // Waits (bounded: 30 s) until the job reaches `state`.
+  bool WaitState(const std::string& name, const std::string& state) {
+    for (int i = 0; i < 300; ++i) {
+      server::HttpResponse r = Call("GET", absl::StrCat("/v1/", name));
+      if (json::parse(r.body).value("state", "") == state) return true;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    return false;
+  }
+
+  std::string Log(const std::string& name, const std::string& task = "workerpool0-0") {
+    server::HttpResponse r = Call("GET", absl::StrCat("/kiln/v1/", name, "/logs"), "", {{"task", task}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.body;
+  }
+
+  std::map<std::string, std::string> EnvFromLog(const std::string& log) {
+    std::map<std::string, std::string> env;
+    for (absl::string_view line : absl::StrSplit(log, '\n')) {
+      size_t eq = line.find('=');
+      if (eq != absl::string_view::npos) env[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+    }
+    return env;
+  }
+
+  int ReplicaGroup(const std::string& name, const std::string& task) {
+    std::string id = name.substr(name.rfind('/') + 1);
+    std::ifstream in(home_ / "jobs" / id / task / "replica.pid");
+    int pgid = 0;
+    in >> pgid;
+    return pgid;
+  }
+  static bool GroupAlive(int pgid) { return pgid > 1 && ::kill(-pgid, 0) == 0; }
+
+  static json Pool(const json& command, int replicas = 1, const json& env = json::array(),
+                   const std::string& machine_type = "n1-standard-4") {
+    return {{"machineSpec", {{"machineType", machine_type}}},
+            {"replicaCount", std::to_string(replicas)},
+            {"containerSpec", {{"imageUri", kImage}, {"command", command}, {"env", env}}}};
+  }
+
+  fs::path home_;
+  std::unique_ptr<app::KilnApp> kiln_;
+};
+
+TEST_F(JobsIntegrationTest, OneReplicaSucceedsAndSeesTheDocumentedEnvironment) {
+  Start();
+  ::setenv("KILN_IT_MUST_NOT_LEAK", "1", 1);
+  json job = {{"displayName", "env"},
+              {"jobSpec",
+               {{"workerPoolSpecs", {Pool({"env"}, 1, {{{"name", "MODEL_COPY"}, {"value", "$(AIP_MODEL_DIR)x"}},
+                                                         {{"name", "ESCAPED"}, {"value", "$$(AIP_MODEL_DIR)"}}})}},
+                {"baseOutputDirectory", {{"outputUriPrefix", "gs://it-bucket/run1"}}}}}};
+  std::string name = Create(job);
+  json done = WaitFinal(name);
+  ASSERT_EQ(done.value("state", ""), "JOB_STATE_SUCCEEDED") << done.dump(2);
+  EXPECT_TRUE(done.contains("startTime"));
+  EXPECT_TRUE(done.contains("endTime"));
+
+  auto env = EnvFromLog(Log(name));
+  std::string base = (home_ / "storage" / "it-bucket" / "run1").string();
+  std::string id = name.substr(name.rfind('/') + 1);
+  EXPECT_EQ(env["AIP_MODEL_DIR"], base + "/model/");
+  EXPECT_EQ(env["AIP_CHECKPOINT_DIR"], base + "/checkpoints/");
+  EXPECT_EQ(env["AIP_TENSORBOARD_LOG_DIR"], base + "/logs/");
+  EXPECT_TRUE(fs::is_directory(base + "/model")) << "output folders exist before the code starts";
+  EXPECT_EQ(env["CLOUD_ML_JOB_ID"], id);
+  EXPECT_EQ(env["MODEL_COPY"], base + "/model/x");
+  EXPECT_EQ(env["ESCAPED"], "$(AIP_MODEL_DIR)");
+  EXPECT_EQ(env.count("KILN_IT_MUST_NOT_LEAK"), 0u) << "replicas get exactly kiln's environment";
+  EXPECT_EQ(env.count("TF_CONFIG"), 0u) << "single-replica jobs get no TF_CONFIG";
+  json cluster = json::parse(env["CLUSTER_SPEC"]);
+  EXPECT_EQ(cluster["task"]["type"], "workerpool0");
+  EXPECT_EQ(cluster["task"]["index"], 0);
+  EXPECT_EQ(cluster["environment"], "cloud");
+  ASSERT_EQ(cluster["cluster"]["workerpool0"].size(), 1u);
+  EXPECT_THAT(cluster["cluster"]["workerpool0"][0].get<std::string>(), HasSubstr("127.0.0.1:"));
+  EXPECT_EQ(cluster["job"]["workerPoolSpecs"][0]["containerSpec"]["imageUri"], kImage);
+}
+
+TEST_F(JobsIntegrationTest, FourPoolsConnectToEachOtherThroughClusterSpec) {
+  Start();
+  json peer = {"python3", absl::StrCat(KILN_SOURCE_DIR, "/tests/testdata/cluster_peer.py")};
+  // 5 replicas of 2 vCPU: within what a 2-core machine schedules at the default 8x overcommit.
+  const std::string small = "n1-highmem-2";
+  json none = json::array();
+  json job = {{"displayName", "cluster"},
+              {"jobSpec", {{"workerPoolSpecs", {Pool(peer, 1, none, small), Pool(peer, 2, none, small),
+                                                 Pool(peer, 1, none, small), Pool(peer, 1, none, small)}}}}};
+  std::string name = Create(job);
+  json done = WaitFinal(name);
+  ASSERT_EQ(done.value("state", ""), "JOB_STATE_SUCCEEDED") << done.dump(2) << Log(name);
+  std::string primary = Log(name);
+  EXPECT_THAT(primary, HasSubstr("workerpool0-0: reached 4/4, heard 4/4"));
+  EXPECT_THAT(primary, HasSubstr("\"chief\""));
+  EXPECT_THAT(primary, HasSubstr("RANK=0 WORLD_SIZE=3"));
+  // Every replica process is gone once the job has ended.
+  for (const char* task : {"workerpool0-0", "workerpool1-0", "workerpool1-1", "workerpool2-0", "workerpool3-0"}) {
+    EXPECT_FALSE(GroupAlive(ReplicaGroup(name, task))) << task;
+  }
+}
+
+TEST_F(JobsIntegrationTest, TimeoutFailsWithDeadlineExceededAndStopsTheReplica) {
+  Start();
+  json job = {{"displayName", "slow"},
+              {"jobSpec", {{"workerPoolSpecs", {Pool({"sleep", "60"})}}, {"scheduling", {{"timeout", "1s"}}}}}};
+  std::string name = Create(job);
+  json done = WaitFinal(name);
+  ASSERT_EQ(done.value("state", ""), "JOB_STATE_FAILED") << done.dump(2);
+  EXPECT_EQ(done["error"]["code"], 4);
+  EXPECT_THAT(done["error"]["message"].get<std::string>(), HasSubstr("scheduling.timeout"));
+  EXPECT_FALSE(GroupAlive(ReplicaGroup(name, "workerpool0-0")));
+}
+
+TEST_F(JobsIntegrationTest, CancelStopsEveryReplicaAndEndsCancelled) {
+  Start();
+  json job = {{"displayName", "cancel-me"}, {"jobSpec", {{"workerPoolSpecs", {Pool({"sleep", "60"}), Pool({"sleep", "60"})}}}}};
+  std::string name = Create(job);
+  ASSERT_TRUE(WaitState(name, "JOB_STATE_RUNNING"));
+  int primary = ReplicaGroup(name, "workerpool0-0");
+  int worker = ReplicaGroup(name, "workerpool1-0");
+  ASSERT_TRUE(GroupAlive(primary));
+  server::HttpResponse r = Call("POST", absl::StrCat("/v1/", name, ":cancel"), "{}");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json done = WaitFinal(name);
+  ASSERT_EQ(done.value("state", ""), "JOB_STATE_CANCELLED") << done.dump(2);
+  EXPECT_EQ(done["error"]["code"], 1);
+  EXPECT_FALSE(GroupAlive(primary));
+  EXPECT_FALSE(GroupAlive(worker));
+}
+
+TEST_F(JobsIntegrationTest, FailingWorkerFailsTheJobNamingItAndStopsThePrimary) {
+  Start();
+  json job = {{"displayName", "boom"},
+              {"jobSpec",
+               {{"workerPoolSpecs",
+                 {Pool({"sleep", "60"}), Pool({"python3", "-c", "import sys; print('worker says boom'); sys.exit(3)"})}}}}};
+  std::string name = Create(job);
+  json done = WaitFinal(name);
+  ASSERT_EQ(done.value("state", ""), "JOB_STATE_FAILED") << done.dump(2);
+  std::string message = done["error"]["message"];
+  EXPECT_THAT(message, HasSubstr("The replica workerpool1-0 exited with a non-zero status of 3"));
+  EXPECT_THAT(message, HasSubstr("worker says boom"));
+  EXPECT_FALSE(GroupAlive(ReplicaGroup(name, "workerpool0-0")));
+}
+
+TEST_F(JobsIntegrationTest, AcceleratorsComeFromTheInventoryAndJobsQueueForThem) {
+  Start("accelerators: {NVIDIA_TESLA_T4: [\"0\", \"1\"]}\n");
+  json t4 = {{"machineType", "n1-standard-4"}, {"acceleratorType", "NVIDIA_TESLA_T4"}, {"acceleratorCount", 1}};
+  json holder = {{"displayName", "holds-both"},
+                 {"jobSpec", {{"workerPoolSpecs", {Pool({"sleep", "60"}), Pool({"sleep", "60"})}}}}};
+  holder["jobSpec"]["workerPoolSpecs"][0]["machineSpec"] = t4;
+  holder["jobSpec"]["workerPoolSpecs"][1]["machineSpec"] = t4;
+  std::string first = Create(holder);
+  ASSERT_TRUE(WaitState(first, "JOB_STATE_RUNNING"));
+
+  json waiter = {{"displayName", "waits"}, {"jobSpec", {{"workerPoolSpecs", {Pool({"env"})}}}}};
+  waiter["jobSpec"]["workerPoolSpecs"][0]["machineSpec"] = t4;
+  std::string second = Create(waiter);
+  // It waits, and says why.
+  std::string reason;
+  for (int i = 0; i < 100 && reason.empty(); ++i) {
+    json status = json::parse(Call("GET", absl::StrCat("/kiln/v1/", second, "/replicas")).body);
+    reason = status.value("queueReason", "");
+    if (reason.empty()) absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_THAT(reason, HasSubstr("NVIDIA_TESLA_T4"));
+  EXPECT_EQ(json::parse(Call("GET", absl::StrCat("/v1/", second)).body)["state"], "JOB_STATE_QUEUED");
+
+  ASSERT_EQ(Call("POST", absl::StrCat("/v1/", first, ":cancel"), "{}").status, 200);
+  json done = WaitFinal(second);
+  ASSERT_EQ(done.value("state", ""), "JOB_STATE_SUCCEEDED") << done.dump(2);
+  auto env = EnvFromLog(Log(second));
+  EXPECT_TRUE(env["CUDA_VISIBLE_DEVICES"] == "0" || env["CUDA_VISIBLE_DEVICES"] == "1") << env["CUDA_VISIBLE_DEVICES"];
+
+  // A job asking for more than the inventory has is refused at create.
+  json greedy = waiter;
+  greedy["jobSpec"]["workerPoolSpecs"][0]["machineSpec"]["acceleratorCount"] = 4;
+  server::HttpResponse r = Call("POST", absl::StrCat(kParent, "/customJobs"), greedy.dump());
+  EXPECT_EQ(r.status, 400) << r.body;
+}
+
+TEST_F(JobsIntegrationTest, LogsFollowUntilTheReplicaEnds) {
+  Start();
+  json job = {{"displayName", "talk"},
+              {"jobSpec", {{"workerPoolSpecs", {Pool({"python3", "-c", "import time\nfor i in range(3):\n  print('line', i, flush=True); time.sleep(0.2)"})}}}}};
+  std::string name = Create(job);
+  std::string all;
+  int64_t offset = 0;
+  bool end = false;
+  for (int i = 0; i < 100 && !end; ++i) {
+    server::HttpResponse r = Call("GET", absl::StrCat("/kiln/v1/", name, "/logs"), "",
+                                  {{"offset", std::to_string(offset)}, {"follow", "true"}, {"waitSeconds", "5"}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    all += r.body;
+    for (const auto& [k, v] : r.headers) {
+      if (k == "X-Kiln-Next-Offset") offset = std::stoll(v);
+      if (k == "X-Kiln-Log-End") end = v == "true";
+    }
+  }
+  EXPECT_TRUE(end);
+  EXPECT_EQ(all, "line 0\nline 1\nline 2\n");
+  server::HttpResponse missing = Call("GET", absl::StrCat("/kiln/v1/", name, "/logs"), "", {{"task", "workerpool9-0"}});
+  EXPECT_EQ(missing.status, 404);
+  EXPECT_THAT(missing.body, HasSubstr("it has workerpool0-0"));
+}
+
+}  // namespace
+}  // namespace kiln
