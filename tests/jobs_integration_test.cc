@@ -292,6 +292,15 @@ TEST_F(JobsIntegrationTest, LogsFollowUntilTheReplicaEnds) {
   server::HttpResponse missing = Call("GET", absl::StrCat("/kiln/v1/", name, "/logs"), "", {{"task", "workerpool9-0"}});
   EXPECT_EQ(missing.status, 404);
   EXPECT_THAT(missing.body, HasSubstr("it has workerpool0-0"));
+
+  // Deleting the job removes its folder and logs.
+  fs::path folder = home_ / "jobs" / name.substr(name.rfind('/') + 1);
+  ASSERT_TRUE(fs::exists(folder / "workerpool0-0" / "replica.log"));
+  server::HttpResponse deleted = Call("DELETE", absl::StrCat("/v1/", name));
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  for (int i = 0; i < 100 && fs::exists(folder); ++i) absl::SleepFor(absl::Milliseconds(20));
+  EXPECT_FALSE(fs::exists(folder));
+  EXPECT_EQ(Call("GET", absl::StrCat("/kiln/v1/", name, "/logs")).status, 404);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/match.h"
@@ -232,7 +233,7 @@ absl::Status CustomJobReconciler::ReconcileOnce(const std::string& job_name) {
     job = *std::move(got);
     return absl::OkStatus();
   });
-  if (absl::IsNotFound(read)) return absl::OkStatus();  // deleted meanwhile
+  if (absl::IsNotFound(read)) return CleanUp(job_name);  // deleted: its folder and records go too
   if (!read.ok()) return read;
   if (job.state() != v1::JOB_STATE_QUEUED) RestoreOnce(job);
   switch (job.state()) {
@@ -487,6 +488,43 @@ absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobSta
   planner_->Release(job_name);
   EnqueueUnfinished(/*queued_only=*/true);
   return absl::OkStatus();
+}
+
+absl::Status CustomJobReconciler::CleanUp(const std::string& job_name) {
+  absl::StatusOr<std::vector<ReplicaRecordView>> records = ListReplicaRecords(*store_, job_name);
+  if (!records.ok()) return records.status();
+  std::set<std::string> folders;
+  for (const ReplicaRecordView& r : *records) {
+    {
+      absl::MutexLock lock(&mu_);
+      job_of_replica_dir_.erase(r.replica_dir);
+    }
+    std::filesystem::path dir(r.replica_dir);
+    if (dir.has_parent_path()) folders.insert(dir.parent_path().string());  // <jobs root>/<id>
+  }
+  for (const std::string& folder : folders) {
+    std::error_code error;
+    std::filesystem::remove_all(folder, error);
+    if (error) spdlog::warn("reconciler: removing {}: {}", folder, error.message());
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    deadlines_.erase(job_name);
+    queue_reasons_.erase(job_name);
+    restored_.erase(job_name);
+  }
+  planner_->Release(job_name);
+  return store_->Write([&](store::Transaction& tx) -> absl::Status {
+    for (const ReplicaRecordView& r : *records) {
+      absl::Status d = tx.DeleteMeta(absl::StrCat(ReplicasPrefix(job_name), r.task_name));
+      if (!d.ok() && !absl::IsNotFound(d)) return d;
+    }
+    for (const std::string& key : {OutcomeKey(job_name), GrantKey(job_name)}) {
+      absl::Status d = tx.DeleteMeta(key);
+      if (!d.ok() && !absl::IsNotFound(d)) return d;
+    }
+    return absl::OkStatus();
+  });
 }
 
 std::string CustomJobReconciler::LogTail(const std::string& replica_dir) const {

@@ -72,6 +72,8 @@ absl::StatusOr<std::vector<ReplicaRecordView>> ListReplicaRecords(store::Store& 
 //     sends never count as failures. The job reaches its final state once every replica has exited.
 // (4) CancelCustomJob (the service) sets CANCELLING; (5) replicas are stopped, then CANCELLED with
 //     error.code = 1.
+// A deleted job's folder (logs included) and its records are removed when the deletion's commit
+// is seen.
 //
 // Wake-ups, no polling on the hot path: store commits naming a CustomJob, replica exits reported
 // by the runtime, and the nearest timeout. A slow periodic resync (and one at start, which
@@ -117,6 +119,8 @@ class CustomJobReconciler {
   absl::Status Supervise(google::cloud::aiplatform::v1::CustomJob job);
   absl::Status Finish(const std::string& job_name, google::cloud::aiplatform::v1::JobState state,
                       const absl::Status& error);
+  // After DeleteCustomJob: removes the job's folder (logs included) and its records.
+  absl::Status CleanUp(const std::string& job_name);
   std::string LogTail(const std::string& replica_dir) const;
 
   store::Store* store_;
