@@ -8,7 +8,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 packages=(
   build-essential cmake ninja-build pkg-config curl ca-certificates
   protobuf-compiler libprotobuf-dev libabsl-dev libsqlite3-dev libspdlog-dev libcli11-dev
-  libcpp-httplib-dev nlohmann-json3-dev libyaml-cpp-dev libarchive-dev libeigen3-dev
+  libcpp-httplib-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libarchive-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-venv python3-pip python3-setuptools python3-wheel python3-numpy python3-sklearn
 )

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "app/kiln_app.h"
+#include "pyenv/run_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -301,6 +302,59 @@ TEST_F(JobsIntegrationTest, LogsFollowUntilTheReplicaEnds) {
   for (int i = 0; i < 100 && fs::exists(folder); ++i) absl::SleepFor(absl::Milliseconds(20));
   EXPECT_FALSE(fs::exists(folder));
   EXPECT_EQ(Call("GET", absl::StrCat("/kiln/v1/", name, "/logs")).status, 404);
+}
+
+// Writes a tiny setuptools project and builds its sdist into `dist` (offline, Debian's setuptools).
+std::string BuildSdist(const fs::path& work, const fs::path& dist, const std::string& requires_line) {
+  fs::create_directories(work / "trainer");
+  std::ofstream(work / "setup.py") << "from setuptools import setup\n"
+                                      "setup(name='trainer_pkg', version='0.1', packages=['trainer']"
+                                   << requires_line << ")\n";
+  std::ofstream(work / "trainer" / "__init__.py") << "";
+  std::ofstream(work / "trainer" / "task.py")
+      << "import os, sys\n"
+         "import sklearn\n"
+         "print('trainer ran with', sys.argv[1:], 'venv', sys.prefix != sys.base_prefix, flush=True)\n"
+         "open(os.path.join(os.environ['AIP_MODEL_DIR'], 'model.txt'), 'w').write('weights')\n";
+  fs::create_directories(dist);
+  auto rc = pyenv::RunProcess({"/usr/bin/python3", "setup.py", "-q", "sdist", "--dist-dir", dist.string()},
+                              {"PATH=/usr/bin:/bin", "HOME=" + work.string(), "LANG=C.UTF-8"}, work.string(),
+                              (work / "sdist.log").string(), absl::Minutes(2));
+  EXPECT_TRUE(rc.ok() && *rc == 0) << "sdist failed: " << (rc.ok() ? std::to_string(*rc) : rc.status().ToString());
+  return (dist / "trainer_pkg-0.1.tar.gz").string();
+}
+
+TEST_F(JobsIntegrationTest, PythonPackageRunsFromAnOfflineVenv) {
+  if (::system("/usr/bin/python3 -c 'import venv, ensurepip, sklearn' >/dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "SKIPPED LOUDLY: Debian's python3-venv or python3-sklearn is missing";
+  }
+  Start();
+  BuildSdist(home_ / "src-ok", home_ / "storage" / "it-pkgs", "");
+  json job = {{"displayName", "py"},
+              {"jobSpec",
+               {{"workerPoolSpecs",
+                 {{{"machineSpec", {{"machineType", "n1-standard-4"}}},
+                   {"replicaCount", "1"},
+                   {"pythonPackageSpec",
+                    {{"executorImageUri", kImage},
+                     {"packageUris", {"gs://it-pkgs/trainer_pkg-0.1.tar.gz"}},
+                     {"pythonModule", "trainer.task"},
+                     {"args", {"--epochs=2", "--job=$(CLOUD_ML_JOB_ID)"}}}}}}},
+                {"baseOutputDirectory", {{"outputUriPrefix", "gs://it-out/py"}}}}}};
+  std::string name = Create(job);
+  json done = WaitFinal(name);
+  ASSERT_EQ(done.value("state", ""), "JOB_STATE_SUCCEEDED") << done.dump(2) << Log(name);
+  std::string id = name.substr(name.rfind('/') + 1);
+  EXPECT_THAT(Log(name), HasSubstr("trainer ran with ['--epochs=2', '--job=" + id + "'] venv True"));
+  EXPECT_TRUE(fs::exists(home_ / "storage" / "it-out" / "py" / "model" / "model.txt"));
+
+  // A requirement that cannot be met offline fails the job with pip's reason.
+  BuildSdist(home_ / "src-bad", home_ / "storage" / "it-bad", ", install_requires=['definitely-not-on-this-disk']");
+  job["jobSpec"]["workerPoolSpecs"][0]["pythonPackageSpec"]["packageUris"] = {"gs://it-bad/trainer_pkg-0.1.tar.gz"};
+  std::string bad = Create(job);
+  json failed = WaitFinal(bad);
+  ASSERT_EQ(failed.value("state", ""), "JOB_STATE_FAILED") << failed.dump(2);
+  EXPECT_THAT(failed["error"]["message"].get<std::string>(), HasSubstr("definitely-not-on-this-disk"));
 }
 
 }  // namespace

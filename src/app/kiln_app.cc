@@ -11,6 +11,7 @@ namespace kiln::app {
 
 KilnApp::~KilnApp() {
   if (reconciler_ != nullptr) reconciler_->Stop();
+  if (planner_ != nullptr) planner_->Shutdown();  // venv builds finish before the reconciler goes
 }
 
 absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
@@ -55,8 +56,10 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
     scheduling::Capacity capacity = scheduling::Ledger::DetectMachine();
     capacity.accelerators = options.config.accelerators;
     app->ledger_ = std::make_unique<scheduling::Ledger>(capacity, options.config.overcommit);
+    app->venvs_ = std::make_unique<pyenv::VenvCache>(pyenv::VenvCache::Options{.root = absl::StrCat(options.home, "/venvs")});
     app->planner_ = std::make_unique<control::LocalPlanner>(absl::StrCat(options.home, "/jobs"), app->images_.get(),
-                                                            app->object_store_.get(), app->ledger_.get());
+                                                            app->object_store_.get(), app->ledger_.get(),
+                                                            app->venvs_.get());
     app->reconciler_ = std::make_unique<control::CustomJobReconciler>(
         app->store_.get(), app->runtime_.get(), app->planner_.get(), app->clock_, control::CustomJobReconciler::Options());
     app->reconciler_->Start();

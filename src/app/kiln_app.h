@@ -10,6 +10,7 @@
 #include "app/config.h"
 #include "app/job_extensions.h"
 #include "common/clock.h"
+#include "pyenv/venv_cache.h"
 #include "scheduling/ledger.h"
 #include "control/custom_job_reconciler.h"
 #include "control/local_planner.h"
@@ -63,6 +64,7 @@ class KilnApp {
   std::unique_ptr<jobs::ImageMap> images_;
   jobs::JobsConfig jobs_config_;
   std::unique_ptr<scheduling::Ledger> ledger_;
+  std::unique_ptr<pyenv::VenvCache> venvs_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::OperationsService> operations_;
   std::unique_ptr<service::JobService> jobs_;

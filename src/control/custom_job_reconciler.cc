@@ -126,6 +126,7 @@ void CustomJobReconciler::Start() {
     }
     Enqueue(job);
   });
+  planner_->SetWakeCallback([this](const std::string& job) { Enqueue(job); });
   worker_ = std::thread([this] { Run(); });
   EnqueueUnfinished();
 }

@@ -44,6 +44,9 @@ class ReplicaPlanner {
   }
   // Frees what Plan or Restore reserved for the job. Idempotent.
   virtual void Release(const std::string& job_name) {}
+  // Where the planner reports that a job it answered RESOURCE_EXHAUSTED for may now plan
+  // (e.g. its Python environment is ready). Called from the planner's own threads.
+  virtual void SetWakeCallback(std::function<void(const std::string& job_name)> wake) {}
 };
 
 // A replica as the reconciler recorded it (for status pages and logs).

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "jobs/machine_types.h"
 #include "jobs/replica_plan.h"
 
@@ -67,8 +68,84 @@ absl::StatusOr<std::vector<scheduling::ReplicaDemand>> DemandsOf(const google::c
 }
 
 LocalPlanner::LocalPlanner(std::string jobs_root, const jobs::ImageMap* images, const storage::ObjectStore* storage,
-                           scheduling::Ledger* ledger)
-    : jobs_root_(std::move(jobs_root)), images_(images), storage_(storage), ledger_(ledger) {}
+                           scheduling::Ledger* ledger, pyenv::VenvCache* venvs)
+    : jobs_root_(std::move(jobs_root)), images_(images), storage_(storage), ledger_(ledger), venvs_(venvs) {}
+
+LocalPlanner::~LocalPlanner() { Shutdown(); }
+
+void LocalPlanner::Shutdown() {
+  std::vector<std::thread> builders;
+  {
+    absl::MutexLock lock(&mu_);
+    shutdown_ = true;
+    builders.swap(builders_);
+  }
+  for (std::thread& t : builders) t.join();
+}
+
+void LocalPlanner::SetWakeCallback(std::function<void(const std::string& job_name)> wake) {
+  absl::MutexLock lock(&mu_);
+  wake_ = std::move(wake);
+}
+
+absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1::CustomJob& job,
+                                             std::map<int, std::string>* python_by_pool) {
+  const auto& pools = job.job_spec().worker_pool_specs();
+  int building = 0;
+  for (int p = 0; p < pools.size(); ++p) {
+    if (!pools[p].has_python_package_spec()) continue;
+    const auto& spec = pools[p].python_package_spec();
+    absl::StatusOr<jobs::ImageRuntime> image = images_->Resolve(spec.executor_image_uri());
+    if (!image.ok()) return image.status();
+    if (venvs_ == nullptr) return absl::FailedPreconditionError("this kiln has no Python environment cache");
+    std::vector<std::string> packages;
+    for (int i = 0; i < spec.package_uris_size(); ++i) {
+      absl::StatusOr<std::string> path = storage_->ToLocalPath(
+          spec.package_uris(i), absl::StrCat("jobSpec.workerPoolSpecs[", p, "].pythonPackageSpec.packageUris[", i, "]"));
+      if (!path.ok()) return path.status();
+      packages.push_back(*path);
+    }
+    std::string key = absl::StrCat(image->python, "\n", absl::StrJoin(packages, "\n"));
+    absl::MutexLock lock(&mu_);
+    auto [it, inserted] = envs_.try_emplace(key);
+    PythonEnv& env = it->second;
+    if (inserted && !shutdown_) {
+      builders_.emplace_back([this, key, base = image->python, packages] {
+        absl::StatusOr<std::string> python = venvs_->Prepare(base, packages);
+        std::set<std::string> waiting;
+        std::function<void(const std::string&)> wake;
+        {
+          absl::MutexLock lock(&mu_);
+          PythonEnv& built = envs_[key];
+          built.done = true;
+          built.status = python.status();
+          if (python.ok()) built.python = *python;
+          waiting.swap(built.waiting_jobs);
+          if (!shutdown_) wake = wake_;
+        }
+        if (wake) {
+          for (const std::string& job : waiting) wake(job);
+        }
+      });
+    }
+    if (!env.done) {
+      env.waiting_jobs.insert(job.name());
+      ++building;
+      continue;
+    }
+    if (!env.status.ok()) {
+      absl::Status failed = env.status;
+      envs_.erase(it);  // the next job with these packages tries again
+      return absl::FailedPreconditionError(absl::StrCat(
+          "installing the Python packages of jobSpec.workerPoolSpecs[", p, "] failed: ", failed.message()));
+    }
+    (*python_by_pool)[p] = env.python;
+  }
+  if (building > 0) {
+    return absl::ResourceExhaustedError("preparing the Python environment (installing packages offline)");
+  }
+  return absl::OkStatus();
+}
 
 absl::Status LocalPlanner::Restore(const google::cloud::aiplatform::v1::CustomJob& job, const std::string& grant) {
   absl::StatusOr<std::vector<scheduling::ReplicaDemand>> demands = DemandsOf(job);
@@ -78,16 +155,46 @@ absl::Status LocalPlanner::Restore(const google::cloud::aiplatform::v1::CustomJo
   return ledger_->Restore(job.name(), *demands, *parsed);
 }
 
-void LocalPlanner::Release(const std::string& job_name) { ledger_->Release(job_name); }
+void LocalPlanner::Release(const std::string& job_name) {
+  ledger_->Release(job_name);
+  std::vector<std::string> pythons;
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = acquired_.find(job_name);
+    if (it == acquired_.end()) return;
+    pythons = std::move(it->second);
+    acquired_.erase(it);
+  }
+  for (const std::string& python : pythons) venvs_->Release(python);
+}
 
 absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::Plan(
     const google::cloud::aiplatform::v1::CustomJob& job) {
+  std::map<int, std::string> python_by_pool;
+  if (absl::Status s = ResolvePythonEnvs(job, &python_by_pool); !s.ok()) return s;
   absl::StatusOr<std::vector<scheduling::ReplicaDemand>> demands = DemandsOf(job);
   if (!demands.ok()) return demands.status();
   absl::StatusOr<scheduling::Grant> grant = ledger_->TryReserve(job.name(), *demands);
   if (!grant.ok()) return grant.status();  // RESOURCE_EXHAUSTED: the job waits
   absl::StatusOr<Planned> planned = PlanReserved(job, *demands, *grant);
-  if (!planned.ok()) ledger_->Release(job.name());
+  if (!planned.ok()) {
+    ledger_->Release(job.name());
+    return planned;
+  }
+  // Python package replicas run the venv's interpreter.
+  std::vector<std::string> acquired;
+  for (Replica& r : planned->replicas) {
+    auto python = python_by_pool.find(r.pool);
+    if (python == python_by_pool.end()) continue;
+    r.spec.argv[0] = python->second;
+    venvs_->Acquire(python->second);
+    acquired.push_back(python->second);
+  }
+  if (!acquired.empty()) {
+    absl::MutexLock lock(&mu_);
+    auto& held = acquired_[job.name()];
+    held.insert(held.end(), acquired.begin(), acquired.end());
+  }
   return planned;
 }
 

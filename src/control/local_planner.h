@@ -1,11 +1,17 @@
 #ifndef KILN_CONTROL_LOCAL_PLANNER_H_
 #define KILN_CONTROL_LOCAL_PLANNER_H_
 
+#include <functional>
+#include <map>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "control/custom_job_reconciler.h"
+#include "absl/synchronization/mutex.h"
 #include "jobs/image_map.h"
+#include "pyenv/venv_cache.h"
 #include "scheduling/ledger.h"
 #include "storage/object_store.h"
 
@@ -15,11 +21,20 @@ namespace kiln::control {
 // in the ledger (all or nothing; accelerators become CUDA_VISIBLE_DEVICES), one distinct free
 // 127.0.0.1 port per replica (for CLUSTER_SPEC, TF_CONFIG and MASTER_PORT), replica folders
 // under `jobs_root/<job id>/`, and jobs::PlanReplicas for argv and environment.
-// Thread-safe: the ledger is; the rest is configuration.
+// pythonPackageSpec pools get a venv with their packages installed offline (pyenv::VenvCache),
+// built on a thread of its own: meanwhile Plan answers RESOURCE_EXHAUSTED ("preparing the
+// Python environment") and the job waits QUEUED; when the build ends the reconciler is woken.
+// A build that fails makes the next Plan fail the job with pip's reason.
+// Thread-safe: the ledger and the venv cache are; the rest is under mu_.
 class LocalPlanner : public ReplicaPlanner {
  public:
+  // `venvs` may be null: python package jobs then fail saying kiln has no venv cache.
   LocalPlanner(std::string jobs_root, const jobs::ImageMap* images, const storage::ObjectStore* storage,
-               scheduling::Ledger* ledger);
+               scheduling::Ledger* ledger, pyenv::VenvCache* venvs);
+  ~LocalPlanner() override;
+  // Waits for venv builds under way and stops waking the reconciler. Idempotent.
+  void Shutdown();
+  void SetWakeCallback(std::function<void(const std::string& job_name)> wake) override;
 
   absl::StatusOr<Planned> Plan(const google::cloud::aiplatform::v1::CustomJob& job) override;
   absl::Status Restore(const google::cloud::aiplatform::v1::CustomJob& job, const std::string& grant) override;
@@ -30,10 +45,28 @@ class LocalPlanner : public ReplicaPlanner {
                                        const std::vector<scheduling::ReplicaDemand>& demands,
                                        const scheduling::Grant& grant);
 
+  // The venv python for each python package pool's (interpreter, packages), or the status to
+  // wait on. OK: ready; nullopt in the map: building.
+  struct PythonEnv {
+    bool done = false;
+    absl::Status status;
+    std::string python;
+    std::set<std::string> waiting_jobs;
+  };
+  absl::Status ResolvePythonEnvs(const google::cloud::aiplatform::v1::CustomJob& job,
+                                 std::map<int, std::string>* python_by_pool);
+
   std::string jobs_root_;
   const jobs::ImageMap* images_;
   const storage::ObjectStore* storage_;
   scheduling::Ledger* ledger_;
+  pyenv::VenvCache* venvs_;
+  absl::Mutex mu_;
+  std::map<std::string, PythonEnv> envs_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::vector<std::string>> acquired_ ABSL_GUARDED_BY(mu_);  // job → venv pythons
+  std::function<void(const std::string&)> wake_ ABSL_GUARDED_BY(mu_);
+  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<std::thread> builders_ ABSL_GUARDED_BY(mu_);
 };
 
 // What each replica of `job` asks of the ledger, in replica order (pools in order, `{}` pools
