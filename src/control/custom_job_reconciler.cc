@@ -263,23 +263,57 @@ absl::Status CustomJobReconciler::Plan(v1::CustomJob job) {
     queue_reasons_.erase(job.name());
     restored_.insert(job.name());
   }
-  bool moved = false;
+  // Launch at once and record everything (grant, replicas with their handles, RUNNING) in one
+  // transaction. Should kiln die before that commit, the job is still QUEUED: planning again
+  // finds the shims through their folders (runtime Find) and adopts them, never launching twice.
+  std::vector<ReplicaRecord> records;
+  for (const ReplicaPlanner::Replica& r : planned->replicas) {
+    records.push_back(ReplicaRecord{absl::StrCat(ReplicasPrefix(job.name()), r.task_name), r.task_name, r.spec, ""});
+  }
+  absl::Status launched = LaunchAll(job.name(), records);
   absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
     absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job.name());
     if (!current.ok()) return current.status();
-    if (current->state() != v1::JOB_STATE_QUEUED) return absl::OkStatus();  // someone moved it (cancel)
-    moved = true;
     if (absl::Status g = tx.PutMeta(GrantKey(job.name()), planned->grant); !g.ok()) return g;
-    for (const ReplicaPlanner::Replica& r : planned->replicas) {
-      ReplicaRecord record{absl::StrCat(ReplicasPrefix(job.name()), r.task_name), r.task_name, r.spec, ""};
-      if (absl::Status p = tx.PutMeta(record.key, record.Serialize()); !p.ok()) return p;
+    for (const ReplicaRecord& r : records) {
+      if (absl::Status p = tx.PutMeta(r.key, r.Serialize()); !p.ok()) return p;
     }
-    current->set_state(v1::JOB_STATE_PENDING);
-    *current->mutable_update_time() = ToProto(clock_->Now());
+    if (!launched.ok() || current->state() != v1::JOB_STATE_QUEUED) return absl::OkStatus();
+    absl::Time now = clock_->Now();
+    current->set_state(v1::JOB_STATE_RUNNING);
+    *current->mutable_start_time() = ToProto(now);
+    *current->mutable_update_time() = ToProto(now);
     return Jobs().Update(tx, *current);
   });
-  if (!s.ok() || !moved) planner_->Release(job.name());
-  return s;
+  if (!s.ok()) return s;
+  // A launch failure fails the job (the replicas already started are stopped on the way); a job
+  // cancelled meanwhile (CANCELLING) is supervised like any other and stops its replicas.
+  if (!launched.ok()) return Finish(job.name(), v1::JOB_STATE_FAILED, launched);
+  return absl::OkStatus();
+}
+
+absl::Status CustomJobReconciler::LaunchAll(const std::string& job_name, std::vector<ReplicaRecord>& records) {
+  for (ReplicaRecord& r : records) {
+    {
+      absl::MutexLock lock(&mu_);
+      job_of_replica_dir_[r.spec.replica_dir] = job_name;
+    }
+    if (!r.handle.empty()) continue;
+    // A supervisor already in the folder means kiln died after launching it: adopt, never relaunch.
+    absl::StatusOr<std::optional<runtime::ReplicaHandle>> existing = runtime_->Find(r.spec.replica_dir);
+    if (!existing.ok()) return existing.status();
+    absl::StatusOr<runtime::ReplicaHandle> handle =
+        existing->has_value() ? absl::StatusOr<runtime::ReplicaHandle>(**existing) : runtime_->Launch(r.spec);
+    if (!handle.ok()) {
+      return absl::InternalError(
+          absl::StrCat("Replica ", r.task, " could not be started: ", handle.status().message()));
+    }
+    if (existing->has_value()) {
+      if (absl::Status a = runtime_->Adopt(*handle); !a.ok()) return a;
+    }
+    r.handle = handle->Serialize();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status CustomJobReconciler::Launch(v1::CustomJob job) {
@@ -296,36 +330,29 @@ absl::Status CustomJobReconciler::Launch(v1::CustomJob job) {
   });
   if (!s.ok()) return s;
 
-  for (ReplicaRecord& r : records) {
-    {
-      absl::MutexLock lock(&mu_);
-      job_of_replica_dir_[r.spec.replica_dir] = job.name();
-    }
-    if (!r.handle.empty()) continue;
-    // A supervisor already in the folder means kiln died after launching it: adopt, never relaunch.
-    absl::StatusOr<std::optional<runtime::ReplicaHandle>> existing = runtime_->Find(r.spec.replica_dir);
-    if (!existing.ok()) return existing.status();
-    absl::StatusOr<runtime::ReplicaHandle> handle =
-        existing->has_value() ? absl::StatusOr<runtime::ReplicaHandle>(**existing) : runtime_->Launch(r.spec);
-    if (!handle.ok()) {
-      return Finish(job.name(), v1::JOB_STATE_FAILED,
-                    absl::InternalError(absl::StrCat("Replica ", r.task, " could not be started: ",
-                                                     handle.status().message())));
-    }
-    if (existing->has_value()) {
-      if (absl::Status a = runtime_->Adopt(*handle); !a.ok()) return a;
-    }
-    r.handle = handle->Serialize();
-    if (absl::Status w = store_->Write([&](store::Transaction& tx) { return tx.PutMeta(r.key, r.Serialize()); });
-        !w.ok()) {
-      return w;
-    }
+  absl::Status launched = LaunchAll(job.name(), records);
+  if (!launched.ok()) {
+    absl::Status saved = SaveLaunched(job.name(), records, /*running=*/false);
+    if (!saved.ok()) return saved;
+    return Finish(job.name(), v1::JOB_STATE_FAILED, launched);
   }
+  // Every handle and the RUNNING state in one transaction.
+  return SaveLaunched(job.name(), records, /*running=*/true);
+}
 
+absl::Status CustomJobReconciler::SaveLaunched(const std::string& job_name, const std::vector<ReplicaRecord>& records,
+                                               bool running) {
   return store_->Write([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job.name());
+    for (const ReplicaRecord& r : records) {
+      if (r.handle.empty()) continue;
+      if (absl::Status p = tx.PutMeta(r.key, r.Serialize()); !p.ok()) return p;
+    }
+    if (!running) return absl::OkStatus();
+    absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job_name);
     if (!current.ok()) return current.status();
-    if (current->state() != v1::JOB_STATE_PENDING) return absl::OkStatus();
+    if (current->state() != v1::JOB_STATE_PENDING && current->state() != v1::JOB_STATE_QUEUED) {
+      return absl::OkStatus();
+    }
     absl::Time now = clock_->Now();
     current->set_state(v1::JOB_STATE_RUNNING);
     *current->mutable_start_time() = ToProto(now);
@@ -435,6 +462,12 @@ absl::Status CustomJobReconciler::Supervise(v1::CustomJob job) {
                               absl::FormatDuration(TimeoutOf(job)), " and was stopped."))};
       }
     }
+    bool any_running = false;
+    for (const Observed& o : observed) any_running = any_running || o.status.state == runtime::ReplicaStatus::State::kRunning;
+    if (outcome.has_value() && !any_running) {
+      // Nothing to stop: the outcome is final at once, in the same commit as the state.
+      return Finish(job.name(), outcome->state, outcome->error);
+    }
     if (outcome.has_value()) {
       if (absl::Status w = store_->Write(
               [&](store::Transaction& tx) { return tx.PutMeta(OutcomeKey(job.name()), outcome->Serialize()); });
@@ -469,8 +502,10 @@ absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobSta
     queue_reasons_.erase(job_name);
   }
   absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
-    absl::Status g = tx.DeleteMeta(GrantKey(job_name));
-    if (!g.ok() && !absl::IsNotFound(g)) return g;
+    for (const std::string& key : {GrantKey(job_name), OutcomeKey(job_name)}) {
+      absl::Status d = tx.DeleteMeta(key);
+      if (!d.ok() && !absl::IsNotFound(d)) return d;
+    }
     absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job_name);
     if (!current.ok()) return current.status();
     if (service::IsFinalJobState(current->state())) return absl::OkStatus();
@@ -485,9 +520,18 @@ absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobSta
     return Jobs().Update(tx, *current);
   });
   if (!s.ok()) return s;
-  // What this job held is free again: jobs waiting for it get another try, in creation order.
+  // What this job held is free again: jobs waiting for resources get another try, oldest first
+  // (names end in increasing numeric ids).
   planner_->Release(job_name);
-  EnqueueUnfinished(/*queued_only=*/true);
+  std::vector<std::string> waiting;
+  {
+    absl::MutexLock lock(&mu_);
+    for (const auto& [name, reason] : queue_reasons_) waiting.push_back(name);
+  }
+  std::sort(waiting.begin(), waiting.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() < b.size() : a < b;
+  });
+  for (const std::string& name : waiting) Enqueue(name);
   return absl::OkStatus();
 }
 

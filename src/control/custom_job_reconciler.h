@@ -60,14 +60,16 @@ absl::StatusOr<std::vector<ReplicaRecordView>> ListReplicaRecords(store::Store& 
 
 // Drives every unfinished CustomJob one idempotent step at a time, from what the store says:
 //
-//   QUEUED ──(1) plan──▶ PENDING ──(2) launch──▶ RUNNING ──(3) outcome──▶ SUCCEEDED | FAILED
-//     │                    │                        │
-//     └──────(4) cancel────┴────────────────────────┴──▶ CANCELLING ──(5)──▶ CANCELLED
+//   QUEUED ──(1) plan + (2) launch──▶ RUNNING ──(3) outcome──▶ SUCCEEDED | FAILED
+//     │                                  │
+//     └──────────(4) cancel──────────────┴──▶ CANCELLING ──(5)──▶ CANCELLED
 //
-// (1) The planner expands worker pools into replicas; their specs are stored (meta table,
-//     `replicas/<job>/<task>`) with the state change in one transaction. A plan error fails the job.
-// (2) Each replica is launched and its handle stored. A replica folder that already has a
-//     supervisor (kiln died between launch and record) is adopted, never launched twice.
+// (1) The planner reserves resources and expands worker pools into replicas (RESOURCE_EXHAUSTED:
+//     the job stays QUEUED with a reason, retried when a job ends; another error fails it).
+// (2) Every replica is launched, then the grant, the replicas (meta table, `replicas/<job>/<task>`)
+//     with their handles and the RUNNING state are committed in one transaction. A replica folder
+//     that already has a supervisor (kiln died between launch and commit) is adopted, never
+//     launched twice. PENDING appears only for jobs a kiln of an earlier version left there.
 // (3) The first decisive event is recorded durably as the job's outcome: the primary
 //     (workerpool0-0) exiting 0 → success; any replica failing or lost → failure naming it, its
 //     exit code or signal and the last lines of its log; scheduling.timeout passing → failure with
@@ -120,6 +122,11 @@ class CustomJobReconciler {
   absl::Status Plan(google::cloud::aiplatform::v1::CustomJob job);
   absl::Status Launch(google::cloud::aiplatform::v1::CustomJob job);
   absl::Status Supervise(google::cloud::aiplatform::v1::CustomJob job);
+  // Launches (or, after a crash, adopts) every replica without a handle, filling the handles.
+  absl::Status LaunchAll(const std::string& job_name, std::vector<ReplicaRecord>& records);
+  // Stores the launched replicas' handles and, with `running`, moves the job to RUNNING, in
+  // one transaction.
+  absl::Status SaveLaunched(const std::string& job_name, const std::vector<ReplicaRecord>& records, bool running);
   absl::Status Finish(const std::string& job_name, google::cloud::aiplatform::v1::JobState state,
                       const absl::Status& error);
   // After DeleteCustomJob: removes the job's folder (logs included) and its records.

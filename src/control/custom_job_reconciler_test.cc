@@ -127,6 +127,8 @@ class ReconcilerTest : public ::testing::Test {
 
 TEST_F(ReconcilerTest, PrimaryExitZeroSucceeds) {
   CreateJob();
+  ASSERT_TRUE(reconciler_->ReconcileOnce(kJob).ok());
+  EXPECT_EQ(Job().state(), v1::JOB_STATE_RUNNING) << "planned, launched and recorded in one step";
   Settle();
   EXPECT_EQ(Job().state(), v1::JOB_STATE_RUNNING);
   EXPECT_TRUE(Job().has_start_time());
@@ -238,6 +240,24 @@ TEST_F(ReconcilerTest, PlanErrorFailsTheJobWithItsMessage) {
   EXPECT_EQ(Job().error().message(), "no image map entry for foo");
 }
 
+TEST_F(ReconcilerTest, JobsLeftPendingByAnEarlierKilnAreLaunched) {
+  CreateJob();
+  ASSERT_TRUE(reconciler_->ReconcileOnce(kJob).ok());
+  auto handle = HandleOf("workerpool0-0");
+  // Rewind to what an earlier kiln stored: PENDING, the replica recorded without a handle.
+  SetState(v1::JOB_STATE_PENDING);
+  ASSERT_TRUE(store_->Write([&](store::Transaction& tx) {
+                return tx.PutMeta("replicas/" + std::string(kJob) + "/workerpool0-0",
+                                  R"({"task":"workerpool0-0","spec":{"replica_dir":"/jobs/1/workerpool0-0","argv":["true"]},"handle":""})");
+              }).ok());
+  Settle();
+  EXPECT_EQ(Job().state(), v1::JOB_STATE_RUNNING);
+  EXPECT_EQ(runtime_.launches().size(), 1u) << "its folder already had a shim: adopted";
+  runtime_.SetStatus(handle, Exited(0, clock_.Now()));
+  Settle();
+  EXPECT_EQ(Job().state(), v1::JOB_STATE_SUCCEEDED);
+}
+
 TEST_F(ReconcilerTest, LaunchFailureFailsTheJob) {
   runtime_.FailNextLaunch(absl::UnavailableError("posix_spawn: out of processes"));
   CreateJob();
@@ -275,9 +295,8 @@ TEST_F(ReconcilerTest, WaitsQueuedWithAReasonWhileResourcesAreBusy) {
 
 TEST_F(ReconcilerTest, CrashBetweenLaunchAndRecordAdoptsInsteadOfRelaunching) {
   CreateJob();
-  ASSERT_TRUE(reconciler_->ReconcileOnce(kJob).ok());  // QUEUED → PENDING, replicas planned
-  ASSERT_EQ(Job().state(), v1::JOB_STATE_PENDING);
-  // The replica was launched, but kiln died before storing its handle.
+  // The replica was launched, but kiln died before the commit that records it: the job is
+  // still QUEUED and nothing about the replica is stored.
   runtime::ReplicaSpec spec;
   spec.replica_dir = "/jobs/1/workerpool0-0";
   spec.argv = {"true"};

@@ -375,7 +375,10 @@ class Shim {
     std::string path = JoinPath(dir_, internal::kExitFile);
     std::string json = FormatExitJson(record.exit_code, record.signal, record.stopped_by_kiln,
                                       record.end_unix_nanos);
-    if (!WriteAtomically(path, json, /*durable=*/true)) {
+    // Atomic (rename) but not fsync'd: a kiln that dies reads it after restarting, and kiln
+    // commits the outcome durably as soon as it sees it. Only a machine crash in that window
+    // loses it, and the replica is then reported lost (the boot id changed), never misreported.
+    if (!WriteAtomically(path, json, /*durable=*/false)) {
       Say("cannot write " + path + ": " + std::strerror(errno));
       return 1;
     }
