@@ -2,9 +2,9 @@
 # The README's main command: set up, build, start kiln on its embedded defaults and run the
 # main job through the Vertex AI REST API, then show it with the kiln CLI.
 #
-# Today the main job is the seed's custom job (examples/custom_job/request.json): kiln accepts,
-# validates and stores it; running it arrives with the local runtime (issue 3), and the seed's
-# full training pipeline with the model registry (issue 4).
+# Today the main job is the seed's custom job (examples/custom_job/request.json): kiln runs it
+# on this machine and the kiln CLI follows it to SUCCEEDED and prints its log. The seed's full
+# training pipeline with the model registry follows (issue 4).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/build.sh"
@@ -23,10 +23,15 @@ echo "kiln is serving at $endpoint (home $home)"
 project=kiln-demo
 region=us-central1
 echo "Submitting the seed's custom job with curl:"
-curl -sS -f -X POST -H "Content-Type: application/json; charset=utf-8" \
+created="$(curl -sS -f -X POST -H "Content-Type: application/json; charset=utf-8" \
   -d @"$root/examples/custom_job/request.json" \
-  "$endpoint/v1/projects/$project/locations/$region/customJobs"
-echo
+  "$endpoint/v1/projects/$project/locations/$region/customJobs")"
+echo "$created"
+name="$(printf '%s' "$created" | grep -o '"name":"projects/[^"]*"' | head -n1 | cut -d'"' -f4)"
 export KILN_ENDPOINT="$endpoint" KILN_PROJECT="$project" KILN_REGION="$region"
+echo "Waiting for $name:"
+"$kiln" custom-jobs wait "$name" --timeout 600 --format json
+echo "Its log:"
+"$kiln" custom-jobs logs "$name"
 echo "kiln custom-jobs list:"
 "$kiln" custom-jobs list
