@@ -6,7 +6,8 @@
 //    "exchanges": [
 //      {"request": {"method": "POST", "path": "/v1/...", "query": [["pageSize", "2"]],
 //                   "headers": {"Authorization": "Bearer ..."}, "body": {...} | "raw text"},
-//       "response": {"status": 200, "headers": {"Allow": "GET"}, "body": {...}}}]}
+//       "response": {"status": 200, "headers": {"Allow": "GET"}, "body": {...}}}],
+//    "files": {"storage/bucket/path": "content"}}  // optional: written under the home first
 // Expected bodies must equal the actual ones, except that the string "<any>" matches any value.
 #include <filesystem>
 #include <fstream>
@@ -87,6 +88,11 @@ TEST_P(GoldenTest, Matches) {
     auto tokens = server::TokenAuthorizer::LoadYaml(kTokens);
     ASSERT_TRUE(tokens.ok());
     options.tokens = *tokens;
+  }
+  const json files = golden.value("files", json::object());
+  for (const auto& [path, content] : files.items()) {
+    fs::create_directories((home / path).parent_path());
+    std::ofstream(home / path) << content.get<std::string>();
   }
   auto kiln = app::KilnApp::Create(std::move(options));
   ASSERT_TRUE(kiln.ok()) << kiln.status();

@@ -11,7 +11,7 @@
 #include "common/errors.h"
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "nlohmann/json.hpp"
-#include "server/json_codec.h"
+#include "protojson/json_codec.h"
 #include "service/job_service.h"
 #include "service/repository.h"
 #include "service/resource_name.h"
@@ -248,7 +248,7 @@ absl::StatusOr<server::HttpResponse> JobExtensions::Wait(const std::string& job_
     if (!job.ok()) return job.status();
     if (service::IsFinalJobState(job->state()) || absl::Now() >= deadline) {
       server::HttpResponse response;
-      response.body = server::MessageToJson(*job, int_enums);
+      response.body = protojson::MessageToJson(*job, int_enums);
       return response;
     }
     AwaitCommit(seen, deadline);

@@ -4,12 +4,14 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "app/storage_routes.h"
 #include "server/bindings.h"
 #include "server/vertex_routes.h"
 
 namespace kiln::app {
 
 KilnApp::~KilnApp() {
+  if (pipeline_reconciler_ != nullptr) pipeline_reconciler_->Stop();
   if (reconciler_ != nullptr) reconciler_->Stop();
   if (planner_ != nullptr) planner_->Shutdown();  // venv builds finish before the reconciler goes
 }
@@ -40,7 +42,14 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
   absl::StatusOr<server::Router> router = server::BuildVertexRouter();
   if (!router.ok()) return router.status();
   app->api_ = std::make_unique<server::Api>(*std::move(router), std::move(options.tokens));
-  server::BindVertexServices(*app->api_, server::Services{.jobs = app->jobs_.get(), .operations = app->operations_.get()});
+  app->registry_ = std::make_unique<registry::ModelRegistry>(app->store_.get(), app->object_store_.get(), app->clock_);
+  app->models_ = std::make_unique<service::ModelService>(app->registry_.get(), app->operations_.get(), app->clock_);
+  app->pipelines_ = std::make_unique<service::PipelineService>(app->store_.get(), app->operations_.get(), app->clock_,
+                                                               &app->jobs_config_);
+  server::BindVertexServices(*app->api_, server::Services{.jobs = app->jobs_.get(),
+                                                          .operations = app->operations_.get(),
+                                                          .models = app->models_.get(),
+                                                          .pipelines = app->pipelines_.get()});
 
   if (options.run_jobs) {
     std::string shim = options.shim_path;
@@ -63,9 +72,14 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
     app->reconciler_ = std::make_unique<control::CustomJobReconciler>(
         app->store_.get(), app->runtime_.get(), app->planner_.get(), app->clock_, control::CustomJobReconciler::Options());
     app->reconciler_->Start();
+    app->uploader_ = std::make_unique<RegistryUploader>(app->registry_.get());
+    app->pipeline_reconciler_ =
+        std::make_unique<control::PipelineReconciler>(app->store_.get(), app->uploader_.get(), app->clock_);
+    app->pipeline_reconciler_->Start();
   }
   app->extensions_ = std::make_unique<JobExtensions>(app->store_.get(), app->reconciler_.get(), app->runtime_.get());
   if (absl::Status s = app->extensions_->Register(*app->api_); !s.ok()) return s;
+  if (absl::Status s = RegisterStorageRoutes(*app->api_, app->object_store_.get()); !s.ok()) return s;
   return app;
 }
 

@@ -9,6 +9,9 @@
 #include "absl/status/statusor.h"
 #include "app/config.h"
 #include "app/job_extensions.h"
+#include "app/registry_uploader.h"
+#include "control/pipeline_reconciler.h"
+#include "service/pipeline_service.h"
 #include "common/clock.h"
 #include "pyenv/venv_cache.h"
 #include "scheduling/ledger.h"
@@ -20,7 +23,9 @@
 #include "storage/object_store.h"
 #include "server/api.h"
 #include "server/auth.h"
+#include "registry/model_registry.h"
 #include "service/job_service.h"
+#include "service/model_service.h"
 #include "service/operations_service.h"
 #include "store/store.h"
 
@@ -53,6 +58,8 @@ class KilnApp {
   const std::string& home() const { return home_; }
   // The reconciler, or nullptr when jobs do not run (Options::run_jobs false).
   const control::CustomJobReconciler* reconciler() const { return reconciler_.get(); }
+  // The model registry (snapshots under <home>/storage/kiln-registry), for reconcilers that register models.
+  registry::ModelRegistry* registry() { return registry_.get(); }
 
  private:
   KilnApp() = default;
@@ -68,6 +75,11 @@ class KilnApp {
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<service::OperationsService> operations_;
   std::unique_ptr<service::JobService> jobs_;
+  std::unique_ptr<registry::ModelRegistry> registry_;
+  std::unique_ptr<service::ModelService> models_;
+  std::unique_ptr<service::PipelineService> pipelines_;
+  std::unique_ptr<RegistryUploader> uploader_;
+  std::unique_ptr<control::PipelineReconciler> pipeline_reconciler_;
   std::unique_ptr<server::Api> api_;
   std::unique_ptr<runtime::LocalRuntime> runtime_;
   std::unique_ptr<control::LocalPlanner> planner_;

@@ -1,6 +1,9 @@
 #include "client/nouns.h"
 
 #include "client/custom_job_verbs.h"
+#include "client/model_verbs.h"
+#include "client/pipeline_verbs.h"
+#include "client/storage_verbs.h"
 #include "client/verbs.h"
 
 namespace kiln::client {
@@ -29,7 +32,9 @@ std::vector<NounSpec>* BuildNouns() {
                     .title = "training pipelines",
                     .collection = "trainingPipelines",
                     .columns = JobColumns(),
-                    .verbs = job_verbs});
+                    .verbs = {AddPipelineCreateVerb, AddListVerb,
+                              AddDescribeVerb, AddPipelineWaitVerb,
+                              AddCancelVerb, AddDeleteVerb}});
   nouns->push_back({.name = "hp-tuning-jobs",
                     .title = "hyperparameter tuning jobs",
                     .collection = "hyperparameterTuningJobs",
@@ -49,14 +54,23 @@ std::vector<NounSpec>* BuildNouns() {
                     .columns = {{"ID", "name", ColumnKind::kLastSegment},
                                 {"DISPLAY_NAME", "displayName"},
                                 {"VERSION", "versionId"},
-                                {"ALIASES", "versionAliases"}},
-                    .verbs = {AddListVerb, AddDescribeVerb, AddDeleteVerb}});
+                                {"ALIASES", "versionAliases"},
+                                {"CREATE_TIME", "createTime"}},
+                    .verbs = {AddModelUploadVerb, AddListVerb, AddDescribeVerb,
+                              AddModelVersionsVerb, AddModelMergeAliasesVerb,
+                              AddModelDeleteVerb}});
   nouns->push_back({.name = "operations",
                     .title = "long-running operations",
                     .collection = "operations",
                     .columns = OperationColumns(),
                     .verbs = {AddListVerb, AddDescribeVerb, AddDeleteVerb,
                               AddWaitVerb}});
+  nouns->push_back({.name = "storage",
+                    .title = "objects in kiln's storage",
+                    .collection = "gs://",
+                    .columns = {},
+                    .verbs = {AddStorageCopyVerb, AddStorageListVerb,
+                              AddStorageCatVerb, AddStorageRemoveVerb}});
   return nouns;
 }
 

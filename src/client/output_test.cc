@@ -121,7 +121,7 @@ TEST(OutputTest, ModelAndOperationColumns) {
       "name": "projects/p/locations/r/models/77", "displayName": "m",
       "versionId": "2", "versionAliases": ["default", "prod"]})")};
   EXPECT_EQ(FormatTable(models, FindNoun("models")->columns),
-            "ID  DISPLAY_NAME  VERSION  ALIASES\n"
+            "ID  DISPLAY_NAME  VERSION  ALIASES       CREATE_TIME\n"
             "77  m             2        default,prod\n");
 
   std::vector<json> operations = {

@@ -104,45 +104,40 @@ absl::StatusOr<std::vector<ReplicaRecordView>> ListReplicaRecords(store::Store& 
 
 CustomJobReconciler::CustomJobReconciler(store::Store* store, runtime::Runtime* runtime, ReplicaPlanner* planner,
                                          const Clock* clock, Options options)
-    : store_(store), runtime_(runtime), planner_(planner), clock_(clock), options_(options) {}
+    : store_(store),
+      runtime_(runtime),
+      planner_(planner),
+      clock_(clock),
+      options_(options),
+      loop_("customJobs", [this](const std::string& job) { return ReconcileOnce(job); },
+            [this] { return Unfinished(); }, options.resync_interval) {}
 
 CustomJobReconciler::~CustomJobReconciler() { Stop(); }
 
 void CustomJobReconciler::Start() {
-  if (started_) return;
-  started_ = true;
-  store_->AddCommitListener([this](const std::vector<std::string>& names) {
-    for (const std::string& n : names) {
-      if (absl::StrContains(n, "/customJobs/")) Enqueue(n);
-    }
-  });
-  runtime_->SetExitCallback([this](const runtime::ReplicaHandle& handle) {
-    std::string job;
-    {
-      absl::MutexLock lock(&mu_);
-      auto it = job_of_replica_dir_.find(handle.replica_dir);
-      if (it == job_of_replica_dir_.end()) return;
-      job = it->second;
-    }
-    Enqueue(job);
-  });
-  planner_->SetWakeCallback([this](const std::string& job) { Enqueue(job); });
-  worker_ = std::thread([this] { Run(); });
-  EnqueueUnfinished();
-}
-
-void CustomJobReconciler::Stop() {
-  {
-    absl::MutexLock lock(&mu_);
-    stopping_ = true;
+  if (!listening_) {
+    listening_ = true;
+    store_->AddCommitListener([this](const std::vector<std::string>& names) {
+      for (const std::string& n : names) {
+        if (absl::StrContains(n, "/customJobs/")) loop_.Enqueue(n);
+      }
+    });
+    runtime_->SetExitCallback([this](const runtime::ReplicaHandle& handle) {
+      std::string job;
+      {
+        absl::MutexLock lock(&mu_);
+        auto it = job_of_replica_dir_.find(handle.replica_dir);
+        if (it == job_of_replica_dir_.end()) return;
+        job = it->second;
+      }
+      loop_.Enqueue(job);
+    });
+    planner_->SetWakeCallback([this](const std::string& job) { loop_.Enqueue(job); });
   }
-  if (worker_.joinable()) worker_.join();
+  loop_.Start();
 }
 
-void CustomJobReconciler::Enqueue(const std::string& job_name) {
-  absl::MutexLock lock(&mu_);
-  if (queued_.insert(job_name).second) queue_.push_back(job_name);
-}
+void CustomJobReconciler::Stop() { loop_.Stop(); }
 
 std::string CustomJobReconciler::QueueReason(const std::string& job_name) const {
   absl::MutexLock lock(&mu_);
@@ -166,7 +161,7 @@ void CustomJobReconciler::RestoreOnce(const v1::CustomJob& job) {
   if (!s.ok()) spdlog::warn("reconciler: restoring the reservation of {}: {}", job_name, s.ToString());
 }
 
-void CustomJobReconciler::EnqueueUnfinished(bool queued_only) {
+std::vector<std::string> CustomJobReconciler::Unfinished() {
   std::vector<std::string> names;
   absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
     int64_t after = 0;
@@ -176,54 +171,13 @@ void CustomJobReconciler::EnqueueUnfinished(bool queued_only) {
       for (const store::Resource& r : *batch) {
         after = r.seq;
         v1::CustomJob job;
-        if (!job.ParseFromString(r.data) || service::IsFinalJobState(job.state())) continue;
-        if (queued_only && job.state() != v1::JOB_STATE_QUEUED) continue;
-        names.push_back(r.name);
+        if (job.ParseFromString(r.data) && !service::IsFinalJobState(job.state())) names.push_back(r.name);
       }
       if (batch->size() < 256) return absl::OkStatus();
     }
   });
   if (!s.ok()) spdlog::error("reconciler: resync failed: {}", s.ToString());
-  for (const std::string& n : names) Enqueue(n);
-}
-
-void CustomJobReconciler::Run() {
-  absl::Time next_resync = absl::Now() + options_.resync_interval;
-  while (true) {
-    std::string job;
-    {
-      absl::MutexLock lock(&mu_);
-      absl::Time wake = next_resync;
-      for (const auto& [name, at] : deadlines_) wake = std::min(wake, at);
-      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
-      mu_.AwaitWithDeadline(absl::Condition(&ready), wake);
-      if (stopping_) return;
-      absl::Time now = absl::Now();
-      for (auto it = deadlines_.begin(); it != deadlines_.end();) {
-        if (it->second <= now) {
-          if (queued_.insert(it->first).second) queue_.push_back(it->first);
-          it = deadlines_.erase(it);
-        } else {
-          ++it;
-        }
-      }
-      if (queue_.empty()) {
-        if (now >= next_resync) {
-          next_resync = now + options_.resync_interval;
-          mu_.Unlock();
-          EnqueueUnfinished();
-          mu_.Lock();
-        }
-        continue;
-      }
-      job = queue_.front();
-      queue_.pop_front();
-      queued_.erase(job);
-    }
-    if (absl::Status s = ReconcileOnce(job); !s.ok()) {
-      spdlog::warn("reconciler: {}: {}", job, s.ToString());
-    }
-  }
+  return names;
 }
 
 absl::Status CustomJobReconciler::ReconcileOnce(const std::string& job_name) {
@@ -475,8 +429,8 @@ absl::Status CustomJobReconciler::Supervise(v1::CustomJob job) {
         return w;
       }
     } else if (job.has_start_time()) {
-      absl::MutexLock lock(&mu_);
-      deadlines_[job.name()] = FromProto(job.start_time()) + TimeoutOf(job);
+      // The timeout is measured on `clock_`; the loop waits in wall-clock time.
+      loop_.SetDeadline(job.name(), absl::Now() + (FromProto(job.start_time()) + TimeoutOf(job) - now));
       return absl::OkStatus();
     }
   }
@@ -496,9 +450,9 @@ absl::Status CustomJobReconciler::Supervise(v1::CustomJob job) {
 }
 
 absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobState state, const absl::Status& error) {
+  loop_.ClearDeadline(job_name);
   {
     absl::MutexLock lock(&mu_);
-    deadlines_.erase(job_name);
     queue_reasons_.erase(job_name);
   }
   absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
@@ -531,7 +485,7 @@ absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobSta
   std::sort(waiting.begin(), waiting.end(), [](const std::string& a, const std::string& b) {
     return a.size() != b.size() ? a.size() < b.size() : a < b;
   });
-  for (const std::string& name : waiting) Enqueue(name);
+  for (const std::string& name : waiting) loop_.Enqueue(name);
   return absl::OkStatus();
 }
 
@@ -552,9 +506,9 @@ absl::Status CustomJobReconciler::CleanUp(const std::string& job_name) {
     std::filesystem::remove_all(folder, error);
     if (error) spdlog::warn("reconciler: removing {}: {}", folder, error.message());
   }
+  loop_.ClearDeadline(job_name);
   {
     absl::MutexLock lock(&mu_);
-    deadlines_.erase(job_name);
     queue_reasons_.erase(job_name);
     restored_.erase(job_name);
   }

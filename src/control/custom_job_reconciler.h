@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "runtime/runtime.h"
+#include "control/work_loop.h"
 #include "store/store.h"
 
 namespace kiln::control {
@@ -112,12 +113,10 @@ class CustomJobReconciler {
   struct ReplicaRecord;
   struct Outcome;
 
-  void Enqueue(const std::string& job_name);
-  // Enqueues unfinished jobs in creation order; only QUEUED ones with `queued_only`.
-  void EnqueueUnfinished(bool queued_only = false);
+  // Unfinished jobs in creation order (the loop's resync).
+  std::vector<std::string> Unfinished();
   // After a restart: hands the job's recorded grant back to the planner, once.
   void RestoreOnce(const google::cloud::aiplatform::v1::CustomJob& job);
-  void Run();
 
   absl::Status Plan(google::cloud::aiplatform::v1::CustomJob job);
   absl::Status Launch(google::cloud::aiplatform::v1::CustomJob job);
@@ -140,15 +139,11 @@ class CustomJobReconciler {
   Options options_;
 
   mutable absl::Mutex mu_;
-  std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
-  std::set<std::string> queued_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> job_of_replica_dir_ ABSL_GUARDED_BY(mu_);
-  std::map<std::string, absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);  // job → when its timeout fires
   std::map<std::string, std::string> queue_reasons_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> restored_ ABSL_GUARDED_BY(mu_);
-  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool started_ = false;
-  std::thread worker_;
+  bool listening_ = false;
+  WorkLoop loop_;
 };
 
 }  // namespace kiln::control

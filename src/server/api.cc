@@ -7,7 +7,7 @@
 #include "common/errors.h"
 #include "google/protobuf/descriptor.h"
 #include "nlohmann/json.hpp"
-#include "server/json_codec.h"
+#include "protojson/json_codec.h"
 
 namespace kiln::server {
 namespace {
@@ -121,7 +121,7 @@ absl::StatusOr<HttpResponse> Api::Dispatch(const HttpRequest& request, bool int_
   absl::StatusOr<std::unique_ptr<google::protobuf::Message>> rpc_response = handler->second(*rpc_request, context);
   if (!rpc_response.ok()) return rpc_response.status();
   HttpResponse response;
-  response.body = MessageToJson(**rpc_response, int_enums);
+  response.body = protojson::MessageToJson(**rpc_response, int_enums);
   return response;
 }
 

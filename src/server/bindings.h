@@ -3,7 +3,9 @@
 
 #include "server/api.h"
 #include "service/job_service.h"
+#include "service/model_service.h"
 #include "service/operations_service.h"
+#include "service/pipeline_service.h"
 
 namespace kiln::server {
 
@@ -11,6 +13,8 @@ namespace kiln::server {
 struct Services {
   service::JobService* jobs = nullptr;
   service::OperationsService* operations = nullptr;
+  service::ModelService* models = nullptr;
+  service::PipelineService* pipelines = nullptr;
 };
 
 // Registers every implemented RPC of `services` on `api`.

@@ -4,7 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/descriptor.h"
-#include "server/json_codec.h"
+#include "protojson/json_codec.h"
 
 namespace kiln::server {
 namespace {
@@ -84,7 +84,7 @@ absl::Status Transcode(const Route& route, const std::vector<PathTemplate::Bindi
   absl::string_view trimmed = absl::StripAsciiWhitespace(body);
   if (route.body == "*") {
     if (!trimmed.empty()) {
-      if (absl::Status s = ParseJsonToMessage(trimmed, request); !s.ok()) return s;
+      if (absl::Status s = protojson::ParseJsonToMessage(trimmed, request); !s.ok()) return s;
     }
   } else if (!route.body.empty()) {
     const FieldDescriptor* f = request->GetDescriptor()->FindFieldByName(route.body);
@@ -95,7 +95,7 @@ absl::Status Transcode(const Route& route, const std::vector<PathTemplate::Bindi
       return absl::InvalidArgumentError(absl::StrCat("The request body (", f->json_name(), ") is required."));
     }
     Message* target = request->GetReflection()->MutableMessage(request, f);
-    if (absl::Status s = ParseJsonToMessage(trimmed, target); !s.ok()) return s;
+    if (absl::Status s = protojson::ParseJsonToMessage(trimmed, target); !s.ok()) return s;
   }
 
   // 2. Path variables.
@@ -138,7 +138,7 @@ absl::Status Transcode(const Route& route, const std::vector<PathTemplate::Bindi
   }
   if (!doc.empty()) {
     std::unique_ptr<Message> from_query(request->New());
-    if (absl::Status s = ParseJsonDocumentToMessage(doc, from_query.get()); !s.ok()) return s;
+    if (absl::Status s = protojson::ParseJsonDocumentToMessage(doc, from_query.get()); !s.ok()) return s;
     request->MergeFrom(*from_query);
   }
   return absl::OkStatus();

@@ -33,17 +33,12 @@ bool IsFinalJobState(v1::JobState state) {
          state == v1::JOB_STATE_EXPIRED || state == v1::JOB_STATE_PARTIALLY_SUCCEEDED;
 }
 
-absl::Status ValidateCustomJob(absl::string_view path, const v1::CustomJob& job) {
-  auto at = [&](absl::string_view field) { return absl::StrCat(path, ".", field); };
-  if (absl::Status s = ValidateDisplayName(at("displayName"), job.display_name()); !s.ok()) return s;
-  if (absl::Status s = ValidateLabels(at("labels"), job.labels()); !s.ok()) return s;
-  if (!job.has_job_spec()) return FieldError(at("jobSpec"), "is required");
-  if (job.job_spec().worker_pool_specs_size() == 0) {
-    return FieldError(at("jobSpec.workerPoolSpecs"), "at least one worker pool is required");
-  }
-  for (int i = 0; i < job.job_spec().worker_pool_specs_size(); ++i) {
-    const v1::WorkerPoolSpec& pool = job.job_spec().worker_pool_specs(i);
-    std::string where = absl::StrCat(at("jobSpec.workerPoolSpecs"), "[", i, "]");
+absl::Status ValidateJobSpec(absl::string_view path, const v1::CustomJobSpec& spec) {
+  std::string pools_path = absl::StrCat(path, ".workerPoolSpecs");
+  if (spec.worker_pool_specs_size() == 0) return FieldError(pools_path, "at least one worker pool is required");
+  for (int i = 0; i < spec.worker_pool_specs_size(); ++i) {
+    const v1::WorkerPoolSpec& pool = spec.worker_pool_specs(i);
+    std::string where = absl::StrCat(pools_path, "[", i, "]");
     bool empty = pool.ByteSizeLong() == 0;
     if (empty && i == 0) return FieldError(where, "the first worker pool (the primary replica) must not be empty");
     if (empty) continue;  // Interior pools may be {} (the SDK keeps them as placeholders).
@@ -53,6 +48,14 @@ absl::Status ValidateCustomJob(absl::string_view path, const v1::CustomJob& job)
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateCustomJob(absl::string_view path, const v1::CustomJob& job) {
+  auto at = [&](absl::string_view field) { return absl::StrCat(path, ".", field); };
+  if (absl::Status s = ValidateDisplayName(at("displayName"), job.display_name()); !s.ok()) return s;
+  if (absl::Status s = ValidateLabels(at("labels"), job.labels()); !s.ok()) return s;
+  if (!job.has_job_spec()) return FieldError(at("jobSpec"), "is required");
+  return ValidateJobSpec(at("jobSpec"), job.job_spec());
 }
 
 JobService::JobService(store::Store* store, OperationsService* operations, const Clock* clock,

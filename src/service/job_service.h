@@ -48,6 +48,10 @@ class JobService {
   Repository<google::cloud::aiplatform::v1::CustomJob> jobs_;
 };
 
+// The API-level rules of a CustomJobSpec (pools, replica counts, one task per pool); `path` is
+// the spec's field path ("customJob.jobSpec", "trainingTaskInputs").
+absl::Status ValidateJobSpec(absl::string_view path, const google::cloud::aiplatform::v1::CustomJobSpec& spec);
+
 // Validates a CustomJob as submitted (field paths relative to `path`, e.g. "customJob").
 absl::Status ValidateCustomJob(absl::string_view path, const google::cloud::aiplatform::v1::CustomJob& job);
 

@@ -1,10 +1,10 @@
-#include "server/json_codec.h"
+#include "protojson/json_codec.h"
 
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "google/cloud/aiplatform/v1/training_pipeline.pb.h"
 #include "gtest/gtest.h"
 
-namespace kiln::server {
+namespace kiln::protojson {
 namespace {
 
 using google::cloud::aiplatform::v1::CustomJob;
@@ -108,4 +108,4 @@ TEST(JsonCodecTest, PrintsCamelCaseWithNamedOrIntegerEnums) {
 }
 
 }  // namespace
-}  // namespace kiln::server
+}  // namespace kiln::protojson

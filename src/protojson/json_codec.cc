@@ -1,4 +1,4 @@
-#include "server/json_codec.h"
+#include "protojson/json_codec.h"
 
 #include <vector>
 
@@ -12,7 +12,7 @@
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 
-namespace kiln::server {
+namespace kiln::protojson {
 namespace {
 
 using google::protobuf::Descriptor;
@@ -292,4 +292,4 @@ std::string MessageToJson(const google::protobuf::Message& message, bool int_enu
   return out;
 }
 
-}  // namespace kiln::server
+}  // namespace kiln::protojson

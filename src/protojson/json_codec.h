@@ -1,5 +1,5 @@
-#ifndef KILN_SERVER_JSON_CODEC_H_
-#define KILN_SERVER_JSON_CODEC_H_
+#ifndef KILN_PROTOJSON_JSON_CODEC_H_
+#define KILN_PROTOJSON_JSON_CODEC_H_
 
 #include <string>
 
@@ -8,7 +8,7 @@
 #include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
 
-namespace kiln::server {
+namespace kiln::protojson {
 
 // JSON <-> proto for the REST surface, on top of protobuf's JSON util.
 //
@@ -32,6 +32,6 @@ absl::Status ParseJsonDocumentToMessage(const nlohmann::json& json, google::prot
 // Renders `message` in lowerCamel JSON; enums as integers when `int_enums`, as names otherwise.
 std::string MessageToJson(const google::protobuf::Message& message, bool int_enums);
 
-}  // namespace kiln::server
+}  // namespace kiln::protojson
 
-#endif  // KILN_SERVER_JSON_CODEC_H_
+#endif  // KILN_PROTOJSON_JSON_CODEC_H_

@@ -1,0 +1,81 @@
+#ifndef KILN_CONTROL_PIPELINE_RECONCILER_H_
+#define KILN_CONTROL_PIPELINE_RECONCILER_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "control/work_loop.h"
+#include "google/cloud/aiplatform/v1/training_pipeline.pb.h"
+#include "store/store.h"
+
+namespace kiln::control {
+
+// The seam to the model registry.
+class ModelUploader {
+ public:
+  struct Uploaded {
+    std::string model_name;  // projects/p/locations/l/models/{id}
+    std::string version_id;  // "1", "2", ...
+  };
+  virtual ~ModelUploader() = default;
+  // Uploads `pipeline`'s modelToUpload (as a new model, or a version of parentModel) from the
+  // artifacts at `artifact_uri`. Idempotent per pipeline: after a crash the retry returns the
+  // version already made. FAILED_PRECONDITION when there are no artifacts there.
+  virtual absl::StatusOr<Uploaded> Upload(const google::cloud::aiplatform::v1::TrainingPipeline& pipeline,
+                                          const std::string& artifact_uri) = 0;
+};
+
+// Runs custom-task TrainingPipelines: one backing CustomJob (run by the CustomJobReconciler),
+// then the model upload.
+//
+//   QUEUED ──(1)──▶ PENDING ──(2)──▶ RUNNING ──(3)──▶ SUCCEEDED | FAILED
+//     │               │                 │
+//     └───────(4) cancel────────────────┴──▶ CANCELLING ──(5)──▶ CANCELLED
+//
+// (1) The backing CustomJob is created in the same transaction that moves the pipeline to
+//     PENDING and names it in trainingTaskMetadata.backingCustomJob: never two jobs per pipeline.
+// (2) The job runs: the pipeline is RUNNING (startTime).
+// (3) The job succeeded: the model is uploaded from modelToUpload.artifactUri, else
+//     <baseOutputDirectory>/model/ (missing or empty artifacts fail the pipeline naming the URI),
+//     then the pipeline SUCCEEDS with modelToUpload.name and .versionId filled. The job failed:
+//     the pipeline fails with the job's error.
+// (4)(5) Cancelling the pipeline cancels its job; once the job has ended the pipeline is
+//     CANCELLED with error.code 1.
+// Woken by commits of pipelines and of their backing jobs; a 10 s resync is the safety net.
+// Threading: one worker thread (WorkLoop); Start/Stop from the owner's thread.
+class PipelineReconciler {
+ public:
+  PipelineReconciler(store::Store* store, ModelUploader* uploader, const Clock* clock,
+                     absl::Duration resync_interval = absl::Seconds(10));
+  ~PipelineReconciler();
+
+  void Start();
+  void Stop();
+  // One step for `name` on the caller's thread (tests drive the machine with it).
+  absl::Status ReconcileOnce(const std::string& name);
+
+ private:
+  std::vector<std::string> Unfinished();
+  absl::Status CreateBackingJob(google::cloud::aiplatform::v1::TrainingPipeline pipeline);
+  absl::Status Follow(google::cloud::aiplatform::v1::TrainingPipeline pipeline, const std::string& job_name);
+  absl::Status Finish(const std::string& name, google::cloud::aiplatform::v1::PipelineState state,
+                      const absl::Status& error, const ModelUploader::Uploaded* model = nullptr);
+
+  store::Store* store_;
+  ModelUploader* uploader_;
+  const Clock* clock_;
+  absl::Mutex mu_;
+  std::map<std::string, std::string> pipeline_of_job_ ABSL_GUARDED_BY(mu_);
+  bool listening_ = false;
+  WorkLoop loop_;
+};
+
+// The backing CustomJob named in a pipeline's trainingTaskMetadata ("" if none yet).
+std::string BackingCustomJob(const google::cloud::aiplatform::v1::TrainingPipeline& pipeline);
+
+}  // namespace kiln::control
+
+#endif  // KILN_CONTROL_PIPELINE_RECONCILER_H_
