@@ -1,10 +1,8 @@
 #!/usr/bin/env bash
 # The README's main command: set up, build, start kiln on its embedded defaults and run the
-# main job through the Vertex AI REST API, then show it with the kiln CLI.
-#
-# Today the main job is the seed's custom job (examples/custom_job/request.json): kiln runs it
-# on this machine and the kiln CLI follows it to SUCCEEDED and prints its log. The seed's full
-# training pipeline with the model registry follows (issue 4).
+# seed's pipeline: the custom-task TrainingPipeline of examples/custom_task (the seed's REST
+# body sent with curl) trains a scikit-learn model on this machine, and kiln uploads it to its
+# model registry. Ends by printing the model's name and version.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/build.sh"
@@ -22,16 +20,17 @@ echo "kiln is serving at $endpoint (home $home)"
 
 project=kiln-demo
 region=us-central1
-echo "Submitting the seed's custom job with curl:"
-created="$(curl -sS -f -X POST -H "Content-Type: application/json; charset=utf-8" \
-  -d @"$root/examples/custom_job/request.json" \
-  "$endpoint/v1/projects/$project/locations/$region/customJobs")"
-echo "$created"
-name="$(printf '%s' "$created" | grep -o '"name":"projects/[^"]*"' | head -n1 | cut -d'"' -f4)"
-export KILN_ENDPOINT="$endpoint" KILN_PROJECT="$project" KILN_REGION="$region"
-echo "Waiting for $name:"
-"$kiln" custom-jobs wait "$name" --timeout 600 --format json
-echo "Its log:"
-"$kiln" custom-jobs logs "$name"
-echo "kiln custom-jobs list:"
-"$kiln" custom-jobs list
+export KILN_ENDPOINT="$endpoint" KILN_PROJECT="$project" KILN_REGION="$region" KILN_BIN="$kiln"
+echo "Running the seed's custom-task TrainingPipeline (examples/custom_task/request.json, sent with curl):"
+out="$(bash "$root/examples/custom_task/run.sh")"
+echo "$out"
+model="$(printf '%s\n' "$out" | sed -n 's/^model: \([^ ]*\) version \(.*\)$/\1/p')"
+version="$(printf '%s\n' "$out" | sed -n 's/^model: \([^ ]*\) version \(.*\)$/\2/p')"
+echo
+echo "kiln pipelines list:"
+"$kiln" pipelines list
+echo
+echo "kiln models versions ${model##*/}:"
+"$kiln" models versions "${model##*/}"
+echo
+echo "The model is in the registry: $model, version $version"
