@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
+#include "protojson/proto_time.h"
 #include "nlohmann/json.hpp"
 #include "service/job_service.h"
 #include "service/repository.h"
@@ -29,10 +30,6 @@ std::string ReplicasPrefix(absl::string_view job) { return absl::StrCat("replica
 std::string OutcomeKey(absl::string_view job) { return absl::StrCat("outcome/", job); }
 std::string GrantKey(absl::string_view job) { return absl::StrCat("grant/", job); }
 
-google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t)); }
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(t));
-}
 
 json SpecToJson(const runtime::ReplicaSpec& spec) {
   return {{"replica_dir", spec.replica_dir}, {"argv", spec.argv}, {"env", spec.env}, {"working_dir", spec.working_dir}};
@@ -162,22 +159,13 @@ void CustomJobReconciler::RestoreOnce(const v1::CustomJob& job) {
 }
 
 std::vector<std::string> CustomJobReconciler::Unfinished() {
-  std::vector<std::string> names;
-  absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
-    int64_t after = 0;
-    while (true) {
-      absl::StatusOr<std::vector<store::Resource>> batch = tx.List("customJobs", "", after, 256);
-      if (!batch.ok()) return batch.status();
-      for (const store::Resource& r : *batch) {
-        after = r.seq;
-        v1::CustomJob job;
-        if (job.ParseFromString(r.data) && !service::IsFinalJobState(job.state())) names.push_back(r.name);
-      }
-      if (batch->size() < 256) return absl::OkStatus();
-    }
-  });
-  if (!s.ok()) spdlog::error("reconciler: resync failed: {}", s.ToString());
-  return names;
+  absl::StatusOr<std::vector<std::string>> names =
+      service::Names(*store_, Jobs(), [](const v1::CustomJob& m) { return !service::IsFinalJobState(m.state()); });
+  if (!names.ok()) {
+    spdlog::error("CustomJobReconciler: resync failed: {}", names.status().ToString());
+    return {};
+  }
+  return *std::move(names);
 }
 
 absl::Status CustomJobReconciler::ReconcileOnce(const std::string& job_name) {
@@ -235,8 +223,8 @@ absl::Status CustomJobReconciler::Plan(v1::CustomJob job) {
     if (!launched.ok() || current->state() != v1::JOB_STATE_QUEUED) return absl::OkStatus();
     absl::Time now = clock_->Now();
     current->set_state(v1::JOB_STATE_RUNNING);
-    *current->mutable_start_time() = ToProto(now);
-    *current->mutable_update_time() = ToProto(now);
+    *current->mutable_start_time() = protojson::ToTimestamp(now);
+    *current->mutable_update_time() = protojson::ToTimestamp(now);
     return Jobs().Update(tx, *current);
   });
   if (!s.ok()) return s;
@@ -309,8 +297,8 @@ absl::Status CustomJobReconciler::SaveLaunched(const std::string& job_name, cons
     }
     absl::Time now = clock_->Now();
     current->set_state(v1::JOB_STATE_RUNNING);
-    *current->mutable_start_time() = ToProto(now);
-    *current->mutable_update_time() = ToProto(now);
+    *current->mutable_start_time() = protojson::ToTimestamp(now);
+    *current->mutable_update_time() = protojson::ToTimestamp(now);
     return Jobs().Update(tx, *current);
   });
 }
@@ -409,7 +397,7 @@ absl::Status CustomJobReconciler::Supervise(v1::CustomJob job) {
                                 "The replica ", first->record->task, " ", how, ".",
                                 tail.empty() ? "" : absl::StrCat(" Last lines of its log:\n", tail)))};
         }
-      } else if (job.has_start_time() && now >= FromProto(job.start_time()) + TimeoutOf(job)) {
+      } else if (job.has_start_time() && now >= protojson::FromTimestamp(job.start_time()) + TimeoutOf(job)) {
         outcome = Outcome{v1::JOB_STATE_FAILED,
                           absl::DeadlineExceededError(absl::StrCat(
                               "CustomJob ran longer than its scheduling.timeout of ",
@@ -430,7 +418,7 @@ absl::Status CustomJobReconciler::Supervise(v1::CustomJob job) {
       }
     } else if (job.has_start_time()) {
       // The timeout is measured on `clock_`; the loop waits in wall-clock time.
-      loop_.SetDeadline(job.name(), absl::Now() + (FromProto(job.start_time()) + TimeoutOf(job) - now));
+      loop_.SetDeadline(job.name(), absl::Now() + (protojson::FromTimestamp(job.start_time()) + TimeoutOf(job) - now));
       return absl::OkStatus();
     }
   }
@@ -465,8 +453,8 @@ absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobSta
     if (service::IsFinalJobState(current->state())) return absl::OkStatus();
     absl::Time now = clock_->Now();
     current->set_state(state);
-    *current->mutable_end_time() = ToProto(now);
-    *current->mutable_update_time() = ToProto(now);
+    *current->mutable_end_time() = protojson::ToTimestamp(now);
+    *current->mutable_update_time() = protojson::ToTimestamp(now);
     if (!error.ok()) {
       current->mutable_error()->set_code(static_cast<int>(error.code()));
       current->mutable_error()->set_message(std::string(error.message()));

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "google/protobuf/util/time_util.h"
+#include "protojson/proto_time.h"
 #include "service/job_service.h"
 #include "service/pipeline_service.h"
 #include "service/repository.h"
@@ -14,11 +15,9 @@ namespace kiln::control {
 namespace {
 
 namespace v1 = google::cloud::aiplatform::v1;
-using google::protobuf::util::TimeUtil;
 
 constexpr char kBackingJobKey[] = "backingCustomJob";
 
-google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t)); }
 
 const service::Repository<v1::TrainingPipeline>& Pipelines() {
   static const auto* kRepo = new service::Repository<v1::TrainingPipeline>("trainingPipelines", "TrainingPipeline");
@@ -89,22 +88,13 @@ void PipelineReconciler::Start() {
 void PipelineReconciler::Stop() { loop_.Stop(); }
 
 std::vector<std::string> PipelineReconciler::Unfinished() {
-  std::vector<std::string> names;
-  absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
-    int64_t after = 0;
-    while (true) {
-      absl::StatusOr<std::vector<store::Resource>> batch = tx.List("trainingPipelines", "", after, 256);
-      if (!batch.ok()) return batch.status();
-      for (const store::Resource& r : *batch) {
-        after = r.seq;
-        v1::TrainingPipeline p;
-        if (p.ParseFromString(r.data) && !service::IsFinalPipelineState(p.state())) names.push_back(r.name);
-      }
-      if (batch->size() < 256) return absl::OkStatus();
-    }
-  });
-  if (!s.ok()) spdlog::error("pipelines: resync failed: {}", s.ToString());
-  return names;
+  absl::StatusOr<std::vector<std::string>> names =
+      service::Names(*store_, Pipelines(), [](const v1::TrainingPipeline& m) { return !service::IsFinalPipelineState(m.state()); });
+  if (!names.ok()) {
+    spdlog::error("PipelineReconciler: resync failed: {}", names.status().ToString());
+    return {};
+  }
+  return *std::move(names);
 }
 
 absl::Status PipelineReconciler::ReconcileOnce(const std::string& name) {
@@ -142,7 +132,7 @@ absl::Status PipelineReconciler::CreateBackingJob(v1::TrainingPipeline pipeline)
     if (current->state() != v1::PIPELINE_STATE_QUEUED || !BackingCustomJob(*current).empty()) return absl::OkStatus();
     absl::StatusOr<int64_t> id = tx.NextId("resources");
     if (!id.ok()) return id.status();
-    google::protobuf::Timestamp now = ToProto(clock_->Now());
+    google::protobuf::Timestamp now = protojson::ToTimestamp(clock_->Now());
     v1::CustomJob job;
     std::string location = LocationOf(current->name());
     job_name = absl::StrCat(location, "/customJobs/", *id);
@@ -190,7 +180,7 @@ absl::Status PipelineReconciler::Follow(v1::TrainingPipeline pipeline, const std
       absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job_name);
       if (!current.ok() || service::IsFinalJobState(current->state())) return current.status();
       current->set_state(v1::JOB_STATE_CANCELLING);
-      *current->mutable_update_time() = ToProto(clock_->Now());
+      *current->mutable_update_time() = protojson::ToTimestamp(clock_->Now());
       return Jobs().Update(tx, *current);
     });
   }
@@ -226,7 +216,7 @@ absl::Status PipelineReconciler::Follow(v1::TrainingPipeline pipeline, const std
         if (current->state() != v1::PIPELINE_STATE_PENDING && current->state() != v1::PIPELINE_STATE_QUEUED) {
           return absl::OkStatus();
         }
-        google::protobuf::Timestamp now = ToProto(clock_->Now());
+        google::protobuf::Timestamp now = protojson::ToTimestamp(clock_->Now());
         current->set_state(v1::PIPELINE_STATE_RUNNING);
         *current->mutable_start_time() = now;
         *current->mutable_update_time() = now;
@@ -243,7 +233,7 @@ absl::Status PipelineReconciler::Finish(const std::string& name, v1::PipelineSta
     absl::StatusOr<v1::TrainingPipeline> current = Pipelines().Get(tx, name);
     if (!current.ok()) return current.status();
     if (service::IsFinalPipelineState(current->state())) return absl::OkStatus();
-    google::protobuf::Timestamp now = ToProto(clock_->Now());
+    google::protobuf::Timestamp now = protojson::ToTimestamp(clock_->Now());
     if (state == v1::PIPELINE_STATE_SUCCEEDED && !current->has_start_time()) *current->mutable_start_time() = now;
     current->set_state(state);
     *current->mutable_end_time() = now;

@@ -1,4 +1,5 @@
 // ModelRegistry: uploads and deletes (the reads and alias changes are in model_registry_queries.cc).
+#include "protojson/proto_time.h"
 #include "registry/model_registry.h"
 
 #include <unistd.h>
@@ -145,11 +146,11 @@ absl::StatusOr<ModelRegistry::UploadResult> ModelRegistry::Upload(const UploadRe
       if (tx.Get(record.name()).ok()) return absl::AlreadyExistsError(absl::StrCat("Model ", record.name(), " already exists."));
       record.set_display_name(request.model.display_name());
       record.set_description(request.model.description());
-      *record.mutable_create_time() = internal::ToProto(now);
+      *record.mutable_create_time() = protojson::ToTimestamp(now);
     } else {
       KILN_ASSIGN_OR_RETURN(record, internal::GetModelRecord(tx, parent_ref.ModelName()));
     }
-    *record.mutable_update_time() = internal::ToProto(now);
+    *record.mutable_update_time() = protojson::ToTimestamp(now);
 
     int64_t last = 0;
     if (absl::StatusOr<std::string> v = tx.GetMeta(internal::VersionCounterKey(record.name())); v.ok()) {
@@ -161,8 +162,8 @@ absl::StatusOr<ModelRegistry::UploadResult> ModelRegistry::Upload(const UploadRe
     Model version = InputFields(request.model);
     version.set_name(record.name());
     version.set_version_id(version_id);
-    *version.mutable_version_create_time() = internal::ToProto(now);
-    *version.mutable_version_update_time() = internal::ToProto(now);
+    *version.mutable_version_create_time() = protojson::ToTimestamp(now);
+    *version.mutable_version_update_time() = protojson::ToTimestamp(now);
     version.set_training_pipeline(request.training_pipeline);
     bool has_default = false;
     for (const std::string& a : version.version_aliases()) has_default = has_default || a == kDefaultAlias;
@@ -227,7 +228,7 @@ absl::Status ModelRegistry::DeleteVersion(absl::string_view name, const InCommit
       }
     }
     KILN_ASSIGN_OR_RETURN(Model record, internal::GetModelRecord(tx, version.name()));
-    *record.mutable_update_time() = internal::ToProto(clock_->Now());
+    *record.mutable_update_time() = protojson::ToTimestamp(clock_->Now());
     KILN_RETURN_IF_ERROR(tx.Delete(version_name));
     if (absl::Status s = tx.DeleteMeta(internal::DigestKey(version_name)); !s.ok() && !absl::IsNotFound(s)) return s;
     KILN_RETURN_IF_ERROR(internal::SaveModelRecord(tx, record, ref.location, /*insert=*/false));

@@ -7,6 +7,7 @@
 #include "common/errors.h"
 #include "common/status_macros.h"
 #include "filter/filter.h"
+#include "protojson/proto_time.h"
 #include "registry/model_registry.h"
 #include "registry/records.h"
 #include "store/page_token.h"
@@ -149,8 +150,8 @@ absl::StatusOr<Model> ModelRegistry::MergeVersionAliases(absl::string_view name,
     auto* list = version.mutable_version_aliases();
     list->erase(std::remove_if(list->begin(), list->end(), [&](const std::string& a) { return remove.count(a) > 0; }),
                 list->end());
-    *version.mutable_version_update_time() = internal::ToProto(now);
-    *record.mutable_update_time() = internal::ToProto(now);
+    *version.mutable_version_update_time() = protojson::ToTimestamp(now);
+    *record.mutable_update_time() = protojson::ToTimestamp(now);
     KILN_RETURN_IF_ERROR(internal::PutVersion(tx, version, /*insert=*/false));
     KILN_RETURN_IF_ERROR(internal::SaveModelRecord(tx, record, ref.location, /*insert=*/false));
     result = internal::View(version, record);
@@ -191,10 +192,10 @@ absl::StatusOr<Model> ModelRegistry::UpdateModel(const Model& model, const googl
       version_changed = version_changed || path == "version_description" || path == "labels";
     }
     if (version_changed) {
-      *version.mutable_version_update_time() = internal::ToProto(now);
+      *version.mutable_version_update_time() = protojson::ToTimestamp(now);
       KILN_RETURN_IF_ERROR(internal::PutVersion(tx, version, /*insert=*/false));
     }
-    *record.mutable_update_time() = internal::ToProto(now);
+    *record.mutable_update_time() = protojson::ToTimestamp(now);
     KILN_RETURN_IF_ERROR(internal::SaveModelRecord(tx, record, ref.location, /*insert=*/false));
     if (version_update) {
       result = internal::View(version, record);

@@ -1,3 +1,4 @@
+#include "protojson/proto_time.h"
 #include "registry/records.h"
 
 #include <algorithm>
@@ -7,10 +8,6 @@
 #include "google/protobuf/util/time_util.h"
 
 namespace kiln::registry::internal {
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 std::string VersionName(absl::string_view model, absl::string_view version_id) {
   return absl::StrCat(model, "@", version_id);
@@ -117,7 +114,7 @@ absl::Status TakeAlias(store::Transaction& tx, absl::string_view model_name, abs
     if (v.version_id() == keep_version_id || !HasAlias(v, alias)) continue;
     auto* aliases = v.mutable_version_aliases();
     aliases->erase(std::remove(aliases->begin(), aliases->end(), alias), aliases->end());
-    *v.mutable_version_update_time() = ToProto(now);
+    *v.mutable_version_update_time() = protojson::ToTimestamp(now);
     KILN_RETURN_IF_ERROR(PutVersion(tx, v, /*insert=*/false));
   }
   return absl::OkStatus();

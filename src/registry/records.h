@@ -21,7 +21,6 @@ using Model = google::cloud::aiplatform::v1::Model;
 inline constexpr char kModelsKind[] = "models";
 inline constexpr char kVersionsKind[] = "modelVersions";
 
-google::protobuf::Timestamp ToProto(absl::Time t);
 std::string VersionName(absl::string_view model, absl::string_view version_id);  // "<model>@<v>"
 std::string VersionCounterKey(absl::string_view model);
 std::string DigestKey(absl::string_view version_name);

@@ -5,6 +5,7 @@
 #include "google/cloud/aiplatform/v1/operation.pb.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "protojson/proto_time.h"
 #include "service/resource_name.h"
 #include "service/validation.h"
 
@@ -12,11 +13,7 @@ namespace kiln::service {
 namespace {
 
 namespace v1 = google::cloud::aiplatform::v1;
-using google::protobuf::util::TimeUtil;
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t));
-}
 
 const std::vector<filter::FieldSpec>& CustomJobFilterFields() {
   static const auto* kFields = new std::vector<filter::FieldSpec>{
@@ -81,7 +78,7 @@ absl::StatusOr<v1::CustomJob> JobService::CreateCustomJob(const v1::CreateCustom
   job.clear_start_time();
   job.clear_end_time();
   job.clear_web_access_uris();
-  google::protobuf::Timestamp now = ToProto(clock_->Now());
+  google::protobuf::Timestamp now = protojson::ToTimestamp(clock_->Now());
   *job.mutable_create_time() = now;
   *job.mutable_update_time() = now;
   job.set_state(v1::JOB_STATE_QUEUED);
@@ -143,12 +140,8 @@ absl::StatusOr<google::longrunning::Operation> JobService::DeleteCustomJob(
                                                         "; cancel it and wait for it to finish before deleting it."));
     }
     if (absl::Status d = jobs_.Delete(tx, request.name()); !d.ok()) return d;
-    v1::DeleteOperationMetadata metadata;
-    google::protobuf::Timestamp now = ToProto(clock_->Now());
-    *metadata.mutable_generic_metadata()->mutable_create_time() = now;
-    *metadata.mutable_generic_metadata()->mutable_update_time() = now;
     absl::StatusOr<google::longrunning::Operation> created =
-        operations_->CreateDone(tx, name->location.ToString(), metadata, google::protobuf::Empty());
+        operations_->CreateDoneDelete(tx, name->location.ToString(), clock_->Now());
     if (!created.ok()) return created.status();
     op = *std::move(created);
     return absl::OkStatus();
@@ -169,7 +162,7 @@ absl::StatusOr<google::protobuf::Empty> JobService::CancelCustomJob(const v1::Ca
     }
     if (job->state() == v1::JOB_STATE_CANCELLING) return absl::OkStatus();
     job->set_state(v1::JOB_STATE_CANCELLING);
-    *job->mutable_update_time() = ToProto(clock_->Now());
+    *job->mutable_update_time() = protojson::ToTimestamp(clock_->Now());
     return jobs_.Update(tx, *job);
   });
   if (!s.ok()) return s;

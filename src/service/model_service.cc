@@ -103,10 +103,8 @@ absl::StatusOr<v1::ListModelVersionsResponse> ModelService::ListModelVersions(
 absl::StatusOr<Operation> ModelService::DeleteModel(const v1::DeleteModelRequest& request) const {
   Operation op;
   KILN_RETURN_IF_ERROR(registry_->DeleteModel(request.name(), [&](store::Transaction& tx, const v1::Model& model) {
-    v1::DeleteOperationMetadata metadata;
-    *metadata.mutable_generic_metadata() = Generic(clock_->Now());
     std::string location = model.name().substr(0, model.name().rfind("/models/"));
-    absl::StatusOr<Operation> created = operations_->CreateDone(tx, location, metadata, google::protobuf::Empty());
+    absl::StatusOr<Operation> created = operations_->CreateDoneDelete(tx, location, clock_->Now());
     if (created.ok()) op = *std::move(created);
     return created.status();
   }));
@@ -116,10 +114,8 @@ absl::StatusOr<Operation> ModelService::DeleteModel(const v1::DeleteModelRequest
 absl::StatusOr<Operation> ModelService::DeleteModelVersion(const v1::DeleteModelVersionRequest& request) const {
   Operation op;
   KILN_RETURN_IF_ERROR(registry_->DeleteVersion(request.name(), [&](store::Transaction& tx, const v1::Model& model) {
-    v1::DeleteOperationMetadata metadata;
-    *metadata.mutable_generic_metadata() = Generic(clock_->Now());
     std::string location = model.name().substr(0, model.name().rfind("/models/"));
-    absl::StatusOr<Operation> created = operations_->CreateDone(tx, location, metadata, google::protobuf::Empty());
+    absl::StatusOr<Operation> created = operations_->CreateDoneDelete(tx, location, clock_->Now());
     if (created.ok()) op = *std::move(created);
     return created.status();
   }));

@@ -3,7 +3,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "google/cloud/aiplatform/v1/operation.pb.h"
 #include "google/protobuf/util/time_util.h"
+#include "protojson/proto_time.h"
 
 namespace kiln::service {
 namespace {
@@ -47,6 +49,15 @@ absl::StatusOr<Operation> OperationsService::CreateDone(store::Transaction& tx, 
   op.set_done(true);
   if (absl::Status s = operations_.Insert(tx, owner, op); !s.ok()) return s;
   return op;
+}
+
+absl::StatusOr<Operation> OperationsService::CreateDoneDelete(store::Transaction& tx, absl::string_view owner,
+                                                              absl::Time now) const {
+  google::cloud::aiplatform::v1::DeleteOperationMetadata metadata;
+  google::protobuf::Timestamp stamp = protojson::ToTimestamp(now);
+  *metadata.mutable_generic_metadata()->mutable_create_time() = stamp;
+  *metadata.mutable_generic_metadata()->mutable_update_time() = stamp;
+  return CreateDone(tx, owner, metadata, google::protobuf::Empty());
 }
 
 absl::StatusOr<Operation> OperationsService::Get(const google::longrunning::GetOperationRequest& request) const {

@@ -24,6 +24,11 @@ class OperationsService {
                                                             const google::protobuf::Message& metadata,
                                                             const google::protobuf::Message& response) const;
 
+  // Inside a caller's write transaction: the done Operation a Delete* RPC returns, with
+  // DeleteOperationMetadata stamped `now` and an Empty response.
+  absl::StatusOr<google::longrunning::Operation> CreateDoneDelete(store::Transaction& tx, absl::string_view owner,
+                                                                  absl::Time now) const;
+
   absl::StatusOr<google::longrunning::Operation> Get(const google::longrunning::GetOperationRequest& request) const;
   // `name` is the owner (a location or resource); filter supports `done`.
   absl::StatusOr<google::longrunning::ListOperationsResponse> List(

@@ -9,6 +9,7 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "protojson/proto_time.h"
 #include "protojson/json_codec.h"
 #include "service/job_service.h"
 #include "service/resource_name.h"
@@ -18,9 +19,7 @@ namespace kiln::service {
 namespace {
 
 namespace v1 = google::cloud::aiplatform::v1;
-using google::protobuf::util::TimeUtil;
 
-google::protobuf::Timestamp ToProto(absl::Time t) { return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(t)); }
 
 const std::vector<filter::FieldSpec>& PipelineFilterFields() {
   static const auto* kFields = new std::vector<filter::FieldSpec>{
@@ -166,7 +165,7 @@ absl::StatusOr<v1::TrainingPipeline> PipelineService::CreateTrainingPipeline(
     pipeline.mutable_model_to_upload()->clear_name();
     pipeline.mutable_model_to_upload()->clear_version_id();
   }
-  google::protobuf::Timestamp now = ToProto(clock_->Now());
+  google::protobuf::Timestamp now = protojson::ToTimestamp(clock_->Now());
   *pipeline.mutable_create_time() = now;
   *pipeline.mutable_update_time() = now;
   pipeline.set_state(v1::PIPELINE_STATE_QUEUED);
@@ -231,12 +230,8 @@ absl::StatusOr<google::longrunning::Operation> PipelineService::DeleteTrainingPi
                                                         "; cancel it and wait for it to finish before deleting it."));
     }
     if (absl::Status d = pipelines_.Delete(tx, request.name()); !d.ok()) return d;
-    v1::DeleteOperationMetadata metadata;
-    google::protobuf::Timestamp now = ToProto(clock_->Now());
-    *metadata.mutable_generic_metadata()->mutable_create_time() = now;
-    *metadata.mutable_generic_metadata()->mutable_update_time() = now;
     absl::StatusOr<google::longrunning::Operation> created =
-        operations_->CreateDone(tx, name->location.ToString(), metadata, google::protobuf::Empty());
+        operations_->CreateDoneDelete(tx, name->location.ToString(), clock_->Now());
     if (!created.ok()) return created.status();
     op = *std::move(created);
     return absl::OkStatus();
@@ -260,7 +255,7 @@ absl::StatusOr<google::protobuf::Empty> PipelineService::CancelTrainingPipeline(
     }
     if (p->state() == v1::PIPELINE_STATE_CANCELLING) return absl::OkStatus();
     p->set_state(v1::PIPELINE_STATE_CANCELLING);
-    *p->mutable_update_time() = ToProto(clock_->Now());
+    *p->mutable_update_time() = protojson::ToTimestamp(clock_->Now());
     return pipelines_.Update(tx, *p);
   });
   if (!s.ok()) return s;

@@ -72,6 +72,29 @@ class Repository {
   std::string type_name_;
 };
 
+// Names of the stored messages of `repo`'s collection (any parent) for which keep(message) is
+// true, in creation order. For reconcilers' resyncs.
+template <typename T, typename Keep>
+absl::StatusOr<std::vector<std::string>> Names(store::Store& store, const Repository<T>& repo, Keep keep) {
+  std::vector<std::string> names;
+  absl::Status s = store.Read([&](store::Transaction& tx) -> absl::Status {
+    int64_t after = 0;
+    constexpr int kBatch = 256;
+    while (true) {
+      absl::StatusOr<std::vector<store::Resource>> batch = tx.List(repo.collection(), "", after, kBatch);
+      if (!batch.ok()) return batch.status();
+      for (const store::Resource& r : *batch) {
+        after = r.seq;
+        T message;
+        if (message.ParseFromString(r.data) && keep(message)) names.push_back(r.name);
+      }
+      if (static_cast<int>(batch->size()) < kBatch) return absl::OkStatus();
+    }
+  });
+  if (!s.ok()) return s;
+  return names;
+}
+
 // One page of a List RPC.
 template <typename T>
 struct Page {
