@@ -74,13 +74,10 @@ LocalPlanner::LocalPlanner(std::string jobs_root, const jobs::ImageMap* images, 
 LocalPlanner::~LocalPlanner() { Shutdown(); }
 
 void LocalPlanner::Shutdown() {
-  std::vector<std::thread> builders;
-  {
-    absl::MutexLock lock(&mu_);
-    shutdown_ = true;
-    builders.swap(builders_);
-  }
-  for (std::thread& t : builders) t.join();
+  absl::MutexLock lock(&mu_);
+  shutdown_ = true;
+  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return builders_running_ == 0; };
+  mu_.Await(absl::Condition(&idle));
 }
 
 void LocalPlanner::SetWakeCallback(std::function<void(const std::string& job_name)> wake) {
@@ -110,7 +107,10 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
     auto [it, inserted] = envs_.try_emplace(key);
     PythonEnv& env = it->second;
     if (inserted && !shutdown_) {
-      builders_.emplace_back([this, key, base = image->python, packages] {
+      // Detached: a finished builder must not linger unjoined (every --script pipeline has its
+      // own packages). Shutdown waits for builders_running_ to reach zero instead.
+      ++builders_running_;
+      std::thread([this, key, base = image->python, packages] {
         absl::StatusOr<std::string> python = venvs_->Prepare(base, packages);
         std::set<std::string> waiting;
         std::function<void(const std::string&)> wake;
@@ -126,7 +126,9 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
         if (wake) {
           for (const std::string& job : waiting) wake(job);
         }
-      });
+        absl::MutexLock lock(&mu_);
+        --builders_running_;  // last touch of `this`
+      }).detach();
     }
     if (!env.done) {
       env.waiting_jobs.insert(job.name());
@@ -140,6 +142,9 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
           "installing the Python packages of jobSpec.workerPoolSpecs[", p, "] failed: ", failed.message()));
     }
     (*python_by_pool)[p] = env.python;
+    // Consumed: forget it, so the map stays small (VenvCache keeps the venv itself, and a later
+    // job with the same packages finds it there at once).
+    if (env.waiting_jobs.empty()) envs_.erase(it);
   }
   if (building > 0) {
     return absl::ResourceExhaustedError("preparing the Python environment (installing packages offline)");

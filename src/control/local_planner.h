@@ -66,7 +66,7 @@ class LocalPlanner : public ReplicaPlanner {
   std::map<std::string, std::vector<std::string>> acquired_ ABSL_GUARDED_BY(mu_);  // job → venv pythons
   std::function<void(const std::string&)> wake_ ABSL_GUARDED_BY(mu_);
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
-  std::vector<std::thread> builders_ ABSL_GUARDED_BY(mu_);
+  int builders_running_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 // What each replica of `job` asks of the ledger, in replica order (pools in order, `{}` pools
