@@ -6,6 +6,7 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "protojson/proto_time.h"
+#include "service/lifecycle.h"
 #include "service/resource_name.h"
 #include "service/validation.h"
 
@@ -22,6 +23,13 @@ const std::vector<filter::FieldSpec>& CustomJobFilterFields() {
   };
   return *kFields;
 }
+
+// JobState for the shared Cancel and Delete flows (service/lifecycle.h).
+struct JobStates {
+  static bool IsFinal(v1::JobState s) { return IsFinalJobState(s); }
+  static std::string Name(v1::JobState s) { return v1::JobState_Name(s); }
+  static v1::JobState Cancelling() { return v1::JOB_STATE_CANCELLING; }
+};
 
 }  // namespace
 
@@ -130,42 +138,13 @@ absl::StatusOr<google::longrunning::Operation> JobService::DeleteCustomJob(
     const v1::DeleteCustomJobRequest& request) const {
   absl::StatusOr<ResourceName> name = ResourceName::Parse(request.name(), "customJobs");
   if (!name.ok()) return name.status();
-  google::longrunning::Operation op;
-  absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::CustomJob> job = jobs_.Get(tx, request.name());
-    if (!job.ok()) return job.status();
-    if (!IsFinalJobState(job->state())) {
-      return absl::FailedPreconditionError(absl::StrCat("CustomJob ", request.name(), " is in state ",
-                                                        v1::JobState_Name(job->state()),
-                                                        "; cancel it and wait for it to finish before deleting it."));
-    }
-    if (absl::Status d = jobs_.Delete(tx, request.name()); !d.ok()) return d;
-    absl::StatusOr<google::longrunning::Operation> created =
-        operations_->CreateDoneDelete(tx, name->location.ToString(), clock_->Now());
-    if (!created.ok()) return created.status();
-    op = *std::move(created);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return op;
+  return DeleteFinished<JobStates>(*store_, *operations_, *clock_, jobs_, request.name(), name->location.ToString());
 }
 
 absl::StatusOr<google::protobuf::Empty> JobService::CancelCustomJob(const v1::CancelCustomJobRequest& request) const {
   absl::StatusOr<ResourceName> name = ResourceName::Parse(request.name(), "customJobs");
   if (!name.ok()) return name.status();
-  absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::CustomJob> job = jobs_.Get(tx, request.name());
-    if (!job.ok()) return job.status();
-    if (IsFinalJobState(job->state())) {
-      return absl::FailedPreconditionError(absl::StrCat("CustomJob ", request.name(), " has already finished (",
-                                                        v1::JobState_Name(job->state()), ") and cannot be cancelled."));
-    }
-    if (job->state() == v1::JOB_STATE_CANCELLING) return absl::OkStatus();
-    job->set_state(v1::JOB_STATE_CANCELLING);
-    *job->mutable_update_time() = protojson::ToTimestamp(clock_->Now());
-    return jobs_.Update(tx, *job);
-  });
-  if (!s.ok()) return s;
+  if (absl::Status s = RequestCancel<JobStates>(*store_, *clock_, jobs_, request.name()); !s.ok()) return s;
   return google::protobuf::Empty();
 }
 

@@ -12,6 +12,7 @@
 #include "protojson/proto_time.h"
 #include "protojson/json_codec.h"
 #include "service/job_service.h"
+#include "service/lifecycle.h"
 #include "service/resource_name.h"
 #include "service/validation.h"
 
@@ -57,6 +58,13 @@ absl::Status ValidateModelToUpload(const v1::Model& model) {
 }
 
 }  // namespace
+
+// PipelineState for the shared Cancel and Delete flows (service/lifecycle.h).
+struct PipelineStates {
+  static bool IsFinal(v1::PipelineState s) { return IsFinalPipelineState(s); }
+  static std::string Name(v1::PipelineState s) { return v1::PipelineState_Name(s); }
+  static v1::PipelineState Cancelling() { return v1::PIPELINE_STATE_CANCELLING; }
+};
 
 bool IsFinalPipelineState(v1::PipelineState state) {
   return state == v1::PIPELINE_STATE_SUCCEEDED || state == v1::PIPELINE_STATE_FAILED ||
@@ -220,24 +228,8 @@ absl::StatusOr<google::longrunning::Operation> PipelineService::DeleteTrainingPi
     const v1::DeleteTrainingPipelineRequest& request) const {
   absl::StatusOr<ResourceName> name = ResourceName::Parse(request.name(), "trainingPipelines");
   if (!name.ok()) return name.status();
-  google::longrunning::Operation op;
-  absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::TrainingPipeline> p = pipelines_.Get(tx, request.name());
-    if (!p.ok()) return p.status();
-    if (!IsFinalPipelineState(p->state())) {
-      return absl::FailedPreconditionError(absl::StrCat("TrainingPipeline ", request.name(), " is in state ",
-                                                        v1::PipelineState_Name(p->state()),
-                                                        "; cancel it and wait for it to finish before deleting it."));
-    }
-    if (absl::Status d = pipelines_.Delete(tx, request.name()); !d.ok()) return d;
-    absl::StatusOr<google::longrunning::Operation> created =
-        operations_->CreateDoneDelete(tx, name->location.ToString(), clock_->Now());
-    if (!created.ok()) return created.status();
-    op = *std::move(created);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return op;
+  return DeleteFinished<PipelineStates>(*store_, *operations_, *clock_, pipelines_, request.name(),
+                                        name->location.ToString());
 }
 
 absl::StatusOr<google::protobuf::Empty> PipelineService::CancelTrainingPipeline(
@@ -245,20 +237,7 @@ absl::StatusOr<google::protobuf::Empty> PipelineService::CancelTrainingPipeline(
   if (absl::StatusOr<ResourceName> n = ResourceName::Parse(request.name(), "trainingPipelines"); !n.ok()) {
     return n.status();
   }
-  absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::TrainingPipeline> p = pipelines_.Get(tx, request.name());
-    if (!p.ok()) return p.status();
-    if (IsFinalPipelineState(p->state())) {
-      return absl::FailedPreconditionError(absl::StrCat("TrainingPipeline ", request.name(),
-                                                        " has already finished (", v1::PipelineState_Name(p->state()),
-                                                        ") and cannot be cancelled."));
-    }
-    if (p->state() == v1::PIPELINE_STATE_CANCELLING) return absl::OkStatus();
-    p->set_state(v1::PIPELINE_STATE_CANCELLING);
-    *p->mutable_update_time() = protojson::ToTimestamp(clock_->Now());
-    return pipelines_.Update(tx, *p);
-  });
-  if (!s.ok()) return s;
+  if (absl::Status s = RequestCancel<PipelineStates>(*store_, *clock_, pipelines_, request.name()); !s.ok()) return s;
   return google::protobuf::Empty();
 }
 

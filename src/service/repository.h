@@ -26,6 +26,7 @@ class Repository {
       : collection_(collection), type_name_(type_name) {}
 
   const std::string& collection() const { return collection_; }
+  const std::string& type_name() const { return type_name_; }
 
   // NOT_FOUND "CustomJob projects/.../customJobs/7 not found." when absent.
   absl::StatusOr<T> Get(store::Transaction& tx, absl::string_view name) const {
