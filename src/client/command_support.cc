@@ -67,4 +67,13 @@ void FinishCommand(int exit_code) {
   if (exit_code != kExitOk) throw CLI::RuntimeError(exit_code);
 }
 
+std::string SameTargetFlags(const ConfigFlags& flags) {
+  std::string extra;
+  if (!flags.project.empty()) absl::StrAppend(&extra, " --project=", flags.project);
+  if (!flags.region.empty()) absl::StrAppend(&extra, " --region=", flags.region);
+  if (!flags.endpoint.empty()) absl::StrAppend(&extra, " --endpoint=", flags.endpoint);
+  if (!flags.config_file.empty()) absl::StrAppend(&extra, " --config-file=", flags.config_file);
+  return extra;
+}
+
 }  // namespace kiln::client

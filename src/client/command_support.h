@@ -55,6 +55,10 @@ Target OpenTarget(const NounSpec& noun, absl::string_view verb,
 
 // Prints "ERROR: (kiln.<noun>.<verb>) <CODE>: <message>" and a newline to
 // `err`, and returns `exit_code`.
+// The global flags (as typed) a follow-up command needs to reach the same resource, e.g.
+// " --project=p --region=r", for the hints printed after create.
+std::string SameTargetFlags(const ConfigFlags& flags);
+
 int ReportError(absl::string_view noun, absl::string_view verb,
                 const absl::Status& status, int exit_code, std::ostream& err);
 

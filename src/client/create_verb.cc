@@ -14,21 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-// The global flags a follow-up command needs to reach the same job, as typed.
-std::string SameTargetFlags(const ConfigFlags& flags) {
-  std::string extra;
-  if (!flags.project.empty())
-    absl::StrAppend(&extra, " --project=", flags.project);
-  if (!flags.region.empty())
-    absl::StrAppend(&extra, " --region=", flags.region);
-  if (!flags.endpoint.empty()) {
-    absl::StrAppend(&extra, " --endpoint=", flags.endpoint);
-  }
-  if (!flags.config_file.empty()) {
-    absl::StrAppend(&extra, " --config-file=", flags.config_file);
-  }
-  return extra;
-}
 
 }  // namespace
 
