@@ -26,6 +26,15 @@ using nlohmann::json;
 constexpr char kPrimary[] = "workerpool0-0";
 constexpr absl::Duration kDefaultTimeout = absl::Hours(24 * 7);
 
+// The launch commit (grant, replica handles, RUNNING) is not fsync'd: it is the one commit on
+// the way from create to a replica's exec. A crash of kiln keeps it. A machine crash before
+// the job's next (durable) commit may lose it, and the job is then QUEUED after the reboot:
+// planning looks in each replica folder, and a spec.json that survived names a shim of the
+// previous boot, so the replica is reported from its exit.json or as lost, as the stored
+// handle would have been; where no spec.json survived, the job starts afresh (its first run
+// ended with the machine). Every later commit is durable and makes this one durable too.
+constexpr store::Store::Durability kLaunchDurability = store::Store::Durability::kDeferred;
+
 std::string ReplicasPrefix(absl::string_view job) { return absl::StrCat("replicas/", job, "/"); }
 std::string OutcomeKey(absl::string_view job) { return absl::StrCat("outcome/", job); }
 std::string GrantKey(absl::string_view job) { return absl::StrCat("grant/", job); }
@@ -226,7 +235,7 @@ absl::Status CustomJobReconciler::Plan(v1::CustomJob job) {
     *current->mutable_start_time() = protojson::ToTimestamp(now);
     *current->mutable_update_time() = protojson::ToTimestamp(now);
     return Jobs().Update(tx, *current);
-  });
+  }, kLaunchDurability);
   if (!s.ok()) return s;
   // A launch failure fails the job (the replicas already started are stopped on the way); a job
   // cancelled meanwhile (CANCELLING) is supervised like any other and stops its replicas.
@@ -300,7 +309,7 @@ absl::Status CustomJobReconciler::SaveLaunched(const std::string& job_name, cons
     *current->mutable_start_time() = protojson::ToTimestamp(now);
     *current->mutable_update_time() = protojson::ToTimestamp(now);
     return Jobs().Update(tx, *current);
-  });
+  }, kLaunchDurability);
 }
 
 // The durable decision of how a job ends, taken once at the first decisive event.

@@ -142,20 +142,31 @@ absl::Status Store::Migrate() {
   }
 }
 
-absl::Status Store::Write(const std::function<absl::Status(Transaction&)>& fn) {
+absl::Status Store::Write(const std::function<absl::Status(Transaction&)>& fn,
+                          Durability durability) {
   KILN_RETURN_IF_ERROR(CheckNotReentrant(this, "Write"));
   std::vector<std::string> changed;
   {
     absl::MutexLock lock(&write_mu_);
     Connection* conn = writer_.get();
-    KILN_RETURN_IF_ERROR(RunSql(*conn, "BEGIN IMMEDIATE"));
-    CallbackScope scope(this, conn);
-    Transaction tx(conn, /*read_only=*/false);
-    absl::Status status = fn(tx);
-    if (status.ok()) status = tx.sqlite_error_;
-    if (status.ok()) status = RunSql(*conn, "COMMIT");
-    if (!status.ok()) return status;  // `scope` rolls back
-    changed = std::move(tx.changed_);
+    // synchronous is per connection and cannot change inside a transaction: NORMAL for this
+    // one commit (in WAL mode: no fsync at commit), FULL again right after.
+    bool deferred = durability == Durability::kDeferred;
+    if (deferred) KILN_RETURN_IF_ERROR(RunSql(*conn, "PRAGMA synchronous = NORMAL"));
+    absl::Status status = RunSql(*conn, "BEGIN IMMEDIATE");
+    if (status.ok()) {
+      CallbackScope scope(this, conn);
+      Transaction tx(conn, /*read_only=*/false);
+      status = fn(tx);
+      if (status.ok()) status = tx.sqlite_error_;
+      if (status.ok()) status = RunSql(*conn, "COMMIT");
+      if (status.ok()) changed = std::move(tx.changed_);
+    }  // `scope` rolls back what did not commit
+    if (deferred) {
+      absl::Status restored = RunSql(*conn, "PRAGMA synchronous = FULL");
+      if (status.ok()) status = restored;
+    }
+    if (!status.ok()) return status;
   }
   if (!changed.empty()) NotifyListeners(changed);
   return absl::OkStatus();

@@ -147,10 +147,21 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Runs fn in one write transaction (BEGIN IMMEDIATE). Commits (durably: fsync'd) when fn
-  // returns OK and no SQLite error occurred; otherwise rolls back and returns fn's error
-  // (or the SQLite error). Nothing half-written is ever visible, not even after a crash.
-  absl::Status Write(const std::function<absl::Status(Transaction&)>& fn);
+  // How a commit reaches the disk.
+  enum class Durability {
+    // fsync'd before Write returns: survives a machine crash.
+    kDurable,
+    // Not fsync'd: survives a crash of kiln, and is made durable by the next kDurable commit
+    // (the log is written in order) or checkpoint; a machine crash before that loses it,
+    // never half of it. For writes whose loss a restart recovers from by itself.
+    kDeferred,
+  };
+
+  // Runs fn in one write transaction (BEGIN IMMEDIATE). Commits when fn returns OK and no
+  // SQLite error occurred; otherwise rolls back and returns fn's error (or the SQLite error).
+  // Nothing half-written is ever visible, not even after a crash.
+  absl::Status Write(const std::function<absl::Status(Transaction&)>& fn,
+                     Durability durability = Durability::kDurable);
 
   // Runs fn against a consistent read-only snapshot; returns fn's status.
   absl::Status Read(const std::function<absl::Status(Transaction&)>& fn);

@@ -72,6 +72,36 @@ TEST_F(FileStoreTest, DurabilityPragmasAreSet) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST_F(FileStoreTest, DeferredWritesCommitAndLeaveTheConnectionFull) {
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->Write([](Transaction& tx) { return tx.PutMeta("deferred", "1"); },
+                             Store::Durability::kDeferred)
+                    .ok());
+    EXPECT_EQ(*store->PragmaValue("synchronous"), "2");
+    absl::Status failed = store->Write(
+        [](Transaction& tx) -> absl::Status {
+          if (absl::Status s = tx.PutMeta("rolled-back", "1"); !s.ok()) return s;
+          return absl::AbortedError("no");
+        },
+        Store::Durability::kDeferred);
+    EXPECT_EQ(failed.code(), absl::StatusCode::kAborted);
+    EXPECT_EQ(*store->PragmaValue("synchronous"), "2");
+    ASSERT_TRUE(store->Write([](Transaction& tx) { return tx.PutMeta("durable", "1"); }).ok());
+  }
+  auto reopened = OpenOrDie();
+  ASSERT_NE(reopened, nullptr);
+  ASSERT_TRUE(reopened
+                  ->Read([](Transaction& tx) -> absl::Status {
+                    EXPECT_EQ(*tx.GetMeta("deferred"), "1");
+                    EXPECT_EQ(*tx.GetMeta("durable"), "1");
+                    EXPECT_EQ(tx.GetMeta("rolled-back").status().code(), absl::StatusCode::kNotFound);
+                    return absl::OkStatus();
+                  })
+                  .ok());
+}
+
 TEST_F(FileStoreTest, ReopenFindsEverythingAndIdsStayMonotonic) {
   {
     auto store = OpenOrDie();
