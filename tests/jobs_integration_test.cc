@@ -2,9 +2,11 @@
 // local runtime and its kiln-shim supervisor, and Debian's python3 for the replicas.
 #include <signal.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -113,12 +115,17 @@ class JobsIntegrationTest : public ::testing::Test {
     return env;
   }
 
+  // The replica's process group from replica.pid, waiting (≤ 5 s) while the shim has not
+  // written it yet (it exists empty until the replica is forked); 0 if never written.
   int ReplicaGroup(const std::string& name, const std::string& task) {
     std::string id = name.substr(name.rfind('/') + 1);
-    std::ifstream in(home_ / "jobs" / id / task / "replica.pid");
-    int pgid = 0;
-    in >> pgid;
-    return pgid;
+    for (int i = 0; i < 100; ++i) {
+      std::ifstream in(home_ / "jobs" / id / task / "replica.pid");
+      int pgid = 0;
+      if (in >> pgid) return pgid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return 0;
   }
   static bool GroupAlive(int pgid) { return pgid > 1 && ::kill(-pgid, 0) == 0; }
 

@@ -59,7 +59,9 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
       if (self_error) return absl::FailedPreconditionError("cannot locate the kiln executable to find kiln-shim");
       shim = (self.parent_path() / "kiln-shim").string();
     }
-    absl::StatusOr<std::unique_ptr<runtime::LocalRuntime>> runtime = runtime::LocalRuntime::Create({.shim_path = shim});
+    // Slots live beside the job folders (same file system), so a launch renames one into place.
+    absl::StatusOr<std::unique_ptr<runtime::LocalRuntime>> runtime = runtime::LocalRuntime::Create(
+        {.shim_path = shim, .slot_root = absl::StrCat(options.home, "/run/slots")});
     if (!runtime.ok()) return runtime.status();
     app->runtime_ = *std::move(runtime);
     scheduling::Capacity capacity = scheduling::Ledger::DetectMachine();

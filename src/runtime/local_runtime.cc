@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
@@ -18,10 +17,7 @@
 #include <system_error>
 #include <utility>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "common/status_macros.h"
 #include "runtime/replica_files.h"
 
@@ -31,6 +27,7 @@ namespace {
 using internal::JoinPath;
 
 constexpr absl::Duration kMaxStopGrace = absl::Hours(24 * 366);
+constexpr int kRefillQuietMs = 5;
 
 int PidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
 
@@ -96,7 +93,7 @@ absl::StatusOr<ReplicaStatus> ReadExit(const ReplicaHandle& handle) {
   return status;
 }
 
-absl::Status MakeReplicaDir(const std::string& dir) {
+absl::Status MakeDir(const std::string& dir) {
   if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return absl::OkStatus();
   std::error_code error;
   std::filesystem::create_directories(dir, error);
@@ -133,8 +130,15 @@ absl::StatusOr<std::unique_ptr<LocalRuntime>> LocalRuntime::Create(Options optio
 }
 
 LocalRuntime::LocalRuntime(Options options, int epoll_fd, int wake_fd)
-    : options_(std::move(options)), epoll_fd_(epoll_fd), wake_fd_(wake_fd) {
+    : options_(std::move(options)),
+      epoll_fd_(epoll_fd),
+      wake_fd_(wake_fd),
+      pool_({.shim_path = options_.shim_path,
+             .slot_root = options_.slot_root,
+             .size = options_.warm}) {
+  refill_requested_ = true;  // the first Launch finds what it needs ready
   watcher_ = std::thread([this] { WatchLoop(); });
+  Wake();
 }
 
 LocalRuntime::~LocalRuntime() {
@@ -162,54 +166,60 @@ absl::StatusOr<ReplicaHandle> LocalRuntime::Launch(const ReplicaSpec& spec) {
   std::string dir = std::filesystem::absolute(spec.replica_dir, error).lexically_normal();
   if (error) return Errno(error.value(), absl::StrCat("replica_dir ", spec.replica_dir));
   if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  KILN_RETURN_IF_ERROR(MakeReplicaDir(dir));
+  absl::StatusOr<ReplicaHandle> handle = LaunchIn(spec, dir);
+  // Only now, whatever the outcome: the refill creates files, which would slow this launch's.
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    refill_requested_ = true;
+  }
+  Wake();
+  return handle;
+}
+
+absl::StatusOr<ReplicaHandle> LocalRuntime::LaunchIn(const ReplicaSpec& spec, const std::string& dir) {
+  KILN_ASSIGN_OR_RETURN(internal::IdleShim shim, pool_.TakeShim());
+  absl::Status status = PlaceReplicaDir(dir);
+  // spec.json names the shim before the shim is given the folder: whatever happens next, a
+  // restarted kiln finds the supervisor of this replica through it (Find).
+  for (int attempt = 0; status.ok(); ++attempt) {
+    ReplicaHandle handle = shim.identity;
+    handle.replica_dir = dir;
+    status = internal::WriteFile(JoinPath(dir, internal::kSpecFile), internal::SpecToJson(spec, handle));
+    if (status.ok()) status = internal::HandOff(shim, dir);
+    if (status.ok()) {
+      std::lock_guard<std::mutex> lock(mu_);
+      status = AddWatchLocked(handle, shim.pidfd, /*child=*/true);  // owns or closes the pidfd
+      if (status.ok()) return handle;
+      // Not watched: the shim would run the replica unsupervised. Stop it and reap it.
+      if (internal::WriteFile(JoinPath(dir, internal::kStopFile), "0\n").ok()) {
+        ::kill(static_cast<pid_t>(handle.shim_pid), SIGTERM);
+      }
+      ::waitpid(static_cast<pid_t>(handle.shim_pid), nullptr, 0);
+      return status;
+    }
+    // An idle shim may have been killed while it waited: start a fresh one, once.
+    if (!absl::IsUnavailable(status) || attempt > 0) break;
+    internal::Dismiss(shim);
+    KILN_ASSIGN_OR_RETURN(shim, internal::StartIdleShim(options_.shim_path));
+    status = absl::OkStatus();
+  }
+  internal::Dismiss(shim);
+  return status;
+}
+
+absl::Status LocalRuntime::PlaceReplicaDir(const std::string& dir) {
+  if (std::optional<std::string> slot = pool_.TakeSlot()) {
+    std::string parent = std::filesystem::path(dir).parent_path();
+    KILN_RETURN_IF_ERROR(MakeDir(parent));
+    // Onto a missing or empty folder only: a folder in use (a retry) keeps its files.
+    if (::rename(slot->c_str(), dir.c_str()) == 0) return absl::OkStatus();
+    pool_.ReturnSlot(*std::move(slot));
+  }
+  KILN_RETURN_IF_ERROR(MakeDir(dir));
   // A replica_dir may be reused (a retry): what the previous run left must not be read as ours.
   ::unlink(JoinPath(dir, internal::kExitFile).c_str());
   ::unlink(JoinPath(dir, internal::kStopFile).c_str());
-  KILN_RETURN_IF_ERROR(
-      internal::WriteFile(JoinPath(dir, internal::kSpecFile), internal::SpecToJson(spec)));
-
-  // The shim starts in its own session with default signal dispositions and SIGTERM blocked
-  // (it reads SIGTERM from a signalfd; blocking from the start means an early Stop is queued
-  // rather than killing a shim that has not set up yet).
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t all;
-  sigfillset(&all);
-  sigset_t term;
-  sigemptyset(&term);
-  sigaddset(&term, SIGTERM);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setsigmask(&attr, &term);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  std::string shim = options_.shim_path;
-  char* argv[] = {shim.data(), dir.data(), nullptr};
-  char* envp[] = {nullptr};
-  pid_t pid = 0;
-  int rc = ::posix_spawn(&pid, shim.c_str(), nullptr, &attr, argv, envp);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return Errno(rc, absl::StrCat("posix_spawn ", shim));
-
-  // The shim is our unreaped child, so its pid cannot be recycled under us here.
-  ReplicaHandle handle{.replica_dir = dir, .shim_pid = pid, .boot_id = internal::BootId()};
-  absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(pid);
-  int pidfd = stat.ok() ? PidfdOpen(pid) : -1;
-  absl::Status status = !stat.ok()   ? stat.status()
-                        : pidfd < 0 ? Errno(errno, absl::StrCat("pidfd_open ", pid))
-                                    : absl::OkStatus();
-  if (status.ok()) {
-    handle.shim_start_ticks = stat->start_ticks;
-    std::lock_guard<std::mutex> lock(mu_);
-    status = AddWatchLocked(handle, pidfd, /*child=*/true);
-    if (status.ok()) return handle;
-  } else if (pidfd >= 0) {
-    ::close(pidfd);
-  }
-  // Cannot watch it: have the shim stop the replica at once and reap the shim.
-  if (internal::WriteFile(JoinPath(dir, internal::kStopFile), "0\n").ok()) ::kill(pid, SIGTERM);
-  ::waitpid(pid, nullptr, 0);
-  return status;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ReplicaStatus> LocalRuntime::Poll(const ReplicaHandle& handle) {
@@ -258,29 +268,16 @@ absl::StatusOr<std::optional<ReplicaHandle>> LocalRuntime::Find(const std::strin
   std::string dir = std::filesystem::absolute(replica_dir, error).lexically_normal();
   if (error) return Errno(error.value(), absl::StrCat("replica_dir ", replica_dir));
   if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  if (!std::filesystem::exists(JoinPath(dir, internal::kSpecFile))) return std::nullopt;
-  // The shim writes shim.pid first thing; give one that was just spawned a moment.
-  absl::StatusOr<std::string> pid_text = internal::ReadFile(JoinPath(dir, internal::kShimPidFile));
-  for (int i = 0; i < 100 && absl::IsNotFound(pid_text.status()); ++i) {
-    ::usleep(10000);
-    pid_text = internal::ReadFile(JoinPath(dir, internal::kShimPidFile));
-  }
-  if (absl::IsNotFound(pid_text.status())) return std::nullopt;
-  if (!pid_text.ok()) return pid_text.status();
-  int64_t pid = 0;
-  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*pid_text), &pid) || pid <= 0) {
-    return absl::DataLossError(absl::StrCat(JoinPath(dir, internal::kShimPidFile), ": not a pid"));
-  }
-  ReplicaHandle handle{.replica_dir = dir, .shim_pid = pid, .boot_id = internal::BootId()};
-  // Alive and really our shim for this folder (its argv is {shim, dir}): record its start time.
-  absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(static_cast<pid_t>(pid));
-  absl::StatusOr<std::string> cmdline = internal::ReadFile(absl::StrCat("/proc/", pid, "/cmdline"));
-  if (stat.ok() && cmdline.ok() && absl::StrContains(*cmdline, absl::StrCat(std::string(1, '\0'), dir))) {
-    handle.shim_start_ticks = stat->start_ticks;
-  } else {
-    handle.shim_start_ticks = -1;  // gone: Poll reads exit.json or reports kLost
-  }
-  return handle;
+  std::string spec_path = JoinPath(dir, internal::kSpecFile);
+  absl::StatusOr<std::string> spec = internal::ReadFile(spec_path);
+  if (absl::IsNotFound(spec.status())) return std::nullopt;  // never launched
+  if (!spec.ok()) return spec.status();
+  // An empty spec.json is a prepared slot's, not yet written: no shim was given this folder.
+  if (spec->empty()) return std::nullopt;
+  absl::StatusOr<ReplicaHandle> shim = internal::ShimOfSpec(*spec, dir);
+  if (!shim.ok()) return absl::DataLossError(absl::StrCat(spec_path, ": ", shim.status().message()));
+  // Adopt and Poll check that it is still that process (start time, boot id).
+  return *shim;
 }
 
 absl::Status LocalRuntime::Adopt(const ReplicaHandle& handle) {
@@ -332,10 +329,18 @@ void LocalRuntime::WatchLoop() {
   constexpr int kMaxEvents = 64;
   epoll_event events[kMaxEvents];
   for (;;) {
-    int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, -1);
+    // A requested refill waits for the launched replica's exit, or for a quiet moment: its
+    // file creations slow whatever else creates files or syncs at the same time.
+    bool pending;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      pending = refill_requested_;
+    }
+    int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, pending ? kRefillQuietMs : -1);
     if (n < 0 && errno != EINTR) return;  // EBADF/EINVAL: a bug; nothing left to watch with
     std::vector<ReplicaHandle> ended;
     std::function<void(const ReplicaHandle&)> callback;
+    bool refill = false;
     {
       std::lock_guard<std::mutex> lock(mu_);
       for (int i = 0; i < n; ++i) {
@@ -364,10 +369,13 @@ void LocalRuntime::WatchLoop() {
       for (ReplicaHandle& handle : pending_) ended.push_back(std::move(handle));
       pending_.clear();
       if (!ended.empty()) callback = callback_;
+      if (n == 0 || !ended.empty()) refill = std::exchange(refill_requested_, false);
     }
     if (callback) {
       for (const ReplicaHandle& handle : ended) callback(handle);
     }
+    // After the exits: starting a shim and making a slot take ~1 ms and must not delay them.
+    if (refill) pool_.Refill();
   }
 }
 

@@ -4,17 +4,24 @@
 // LocalRuntime: replicas are process trees on this machine, each supervised by its own
 // kiln-shim (shim.h), in its own session, so they outlive kiln.
 //
-//   auto runtime = LocalRuntime::Create({.shim_path = "/usr/lib/kiln/kiln-shim"});
+//   auto runtime = LocalRuntime::Create({.shim_path = "/usr/lib/kiln/kiln-shim",
+//                                        .slot_root = home + "/run/slots"});
 //   (*runtime)->SetExitCallback([&](const ReplicaHandle& h) { OnReplicaExit(h); });
 //   KILN_ASSIGN_OR_RETURN(ReplicaHandle h, (*runtime)->Launch(spec));
 //   store.Save(h.Serialize());            // ... kiln restarts ...
 //   (*runtime)->Adopt(*ReplicaHandle::Parse(saved));
 //
+// Launching: a shim is started before it is needed and waits, idle, for a folder; the folder
+// is prepared ahead too (warm_pool.h). Launch only renames the folder into place, writes
+// spec.json naming the shim, and hands the folder over, so the path to the replica's exec has
+// no process start and no file creation on it (both cost far more on some file systems and
+// VMs than the rest of a launch). Destroying the runtime dismisses the idle shims.
+//
 // Threading: all methods are thread-safe. One watcher thread (started by Create, joined by
 // the destructor) waits with epoll on a pidfd per watched shim plus an eventfd for wake-ups;
 // when a shim exits it reaps it (if it is this process's child), then calls the exit callback
-// on the watcher thread with no lock held. Launch, Poll, Stop and Adopt never wait for a
-// replica; they take `mu_` only briefly.
+// on the watcher thread with no lock held, and then refills the warm pool if a Launch asked.
+// Launch, Poll, Stop and Adopt never wait for a replica; they take `mu_` only briefly.
 //
 // How a watched shim moves through the watcher (per handle):
 //
@@ -42,6 +49,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "runtime/runtime.h"
+#include "runtime/warm_pool.h"
 
 namespace kiln::runtime {
 
@@ -49,6 +57,11 @@ class LocalRuntime final : public Runtime {
  public:
   struct Options {
     std::string shim_path;  // the kiln-shim executable (absolute path)
+    // Where prepared replica folders wait (warm_pool.h); must be on the file system of the
+    // replica folders, or slots are never used. "" = no slots.
+    std::string slot_root = {};
+    // Idle shims (and slots) kept ready; 0 = start each shim at launch.
+    int warm = 1;
   };
 
   // Starts the watcher thread. INVALID_ARGUMENT without shim_path, FAILED_PRECONDITION if it
@@ -62,16 +75,17 @@ class LocalRuntime final : public Runtime {
   LocalRuntime(const LocalRuntime&) = delete;
   LocalRuntime& operator=(const LocalRuntime&) = delete;
 
-  // mkdir replica_dir, remove a previous exit.json/stop, write spec.json, one posix_spawn of
-  // `kiln-shim <replica_dir>` (new session, no shell). INVALID_ARGUMENT for an empty argv or
-  // replica_dir.
+  // Takes an idle shim (starting one if none is ready); makes replica_dir by renaming a
+  // prepared slot into place (else mkdir, and removes a previous exit.json/stop); writes
+  // spec.json naming the shim; hands the folder to the shim. Asks the watcher to refill the
+  // pool. INVALID_ARGUMENT for an empty argv or replica_dir.
   absl::StatusOr<ReplicaHandle> Launch(const ReplicaSpec& spec) override;
   absl::StatusOr<ReplicaStatus> Poll(const ReplicaHandle& handle) override;
   // Writes <replica_dir>/stop (grace in ms) and SIGTERMs the shim through a pidfd.
   absl::Status Stop(const ReplicaHandle& handle, absl::Duration grace) override;
   absl::Status Adopt(const ReplicaHandle& handle) override;
-  // Reads <replica_dir>/shim.pid (waiting up to 1 s for a shim that was spawned but has not
-  // written it yet) and checks /proc/<pid>/cmdline names this folder, against pid reuse.
+  // The shim spec.json names (Launch writes it before the hand-off); nullopt without one.
+  // DATA_LOSS for a spec.json that names no shim or is malformed.
   absl::StatusOr<std::optional<ReplicaHandle>> Find(const std::string& replica_dir) override;
   void SetExitCallback(std::function<void(const ReplicaHandle&)> callback) override;
 
@@ -90,6 +104,10 @@ class LocalRuntime final : public Runtime {
   // Queues an exit notification for a shim that is already gone.
   void NotifySoonLocked(const ReplicaHandle& handle);
   void Wake();
+  // Makes `dir` from a slot if one is ready, else with mkdir.
+  absl::Status PlaceReplicaDir(const std::string& dir);
+  // Launch once `dir` is absolute and normal.
+  absl::StatusOr<ReplicaHandle> LaunchIn(const ReplicaSpec& spec, const std::string& dir);
 
   const Options options_;
   const int epoll_fd_;
@@ -102,6 +120,9 @@ class LocalRuntime final : public Runtime {
   std::vector<ReplicaHandle> pending_;                    // guarded by mu_
   std::function<void(const ReplicaHandle&)> callback_;    // guarded by mu_
   bool shutting_down_ = false;                            // guarded by mu_
+  bool refill_requested_ = false;                         // guarded by mu_
+
+  internal::WarmPool pool_;  // destroyed after the watcher is joined
 
   std::thread watcher_;  // runs WatchLoop; last member, started last
 };

@@ -21,12 +21,6 @@ namespace {
 using ::testing::HasSubstr;
 using State = ReplicaStatus::State;
 
-ReplicaStatus PollOrDie(Runtime& runtime, const ReplicaHandle& handle) {
-  absl::StatusOr<ReplicaStatus> status = runtime.Poll(handle);
-  EXPECT_TRUE(status.ok()) << status.status();
-  return status.ok() ? *status : ReplicaStatus{.state = State::kLost, .exit_code = -1};
-}
-
 TEST_F(LocalRuntimeTest, ExitZero) {
   absl::Time before = absl::Now();
   ReplicaHandle handle = Launch(Spec("r", {"exit", "0"}));
@@ -151,11 +145,16 @@ TEST_F(LocalRuntimeTest, LaunchCreatesMissingParentsAndWritesItsFiles) {
   ReplicaHandle handle = Launch(Spec("jobs/123/workerpool0-0", {"exit", "0"}));
   ASSERT_TRUE(WaitForExit(handle));
   EXPECT_EQ(handle.replica_dir, root_ + "/jobs/123/workerpool0-0");
-  for (const char* name : {internal::kSpecFile, internal::kShimPidFile, internal::kReplicaPidFile,
-                           internal::kLogFile, internal::kExitFile}) {
+  for (const char* name : {internal::kSpecFile, internal::kReplicaPidFile, internal::kLogFile,
+                           internal::kExitFile}) {
     EXPECT_TRUE(internal::ReadFile(internal::JoinPath(handle.replica_dir, name)).ok()) << name;
   }
-  EXPECT_EQ(ReadOrEmpty(handle, internal::kShimPidFile), absl::StrCat(handle.shim_pid, "\n"));
+  EXPECT_FALSE(internal::ReadFile(internal::JoinPath(handle.replica_dir, internal::kExitTempFile)).ok());
+  absl::StatusOr<ReplicaHandle> named =
+      internal::ShimOfSpec(ReadOrEmpty(handle, internal::kSpecFile), handle.replica_dir);
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_EQ(*named, handle);
+  EXPECT_GT(ReplicaPid(handle), 0);
 }
 
 TEST_F(LocalRuntimeTest, LaunchRejectsAnEmptyArgvOrReplicaDir) {

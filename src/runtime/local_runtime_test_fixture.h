@@ -35,6 +35,12 @@ namespace kiln::runtime::testing {
 
 inline constexpr std::chrono::seconds kWaitLimit(10);
 
+inline ReplicaStatus PollOrDie(Runtime& runtime, const ReplicaHandle& handle) {
+  absl::StatusOr<ReplicaStatus> status = runtime.Poll(handle);
+  EXPECT_TRUE(status.ok()) << status.status();
+  return status.ok() ? *status : ReplicaStatus{.state = ReplicaStatus::State::kLost, .exit_code = -1};
+}
+
 class LocalRuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -52,10 +58,13 @@ class LocalRuntimeTest : public ::testing::Test {
     std::filesystem::remove_all(root_, ignored);
   }
 
-  // A LocalRuntime whose exit callback counts exits per replica_dir into exits_.
-  std::unique_ptr<LocalRuntime> NewRuntime() {
-    absl::StatusOr<std::unique_ptr<LocalRuntime>> runtime =
-        LocalRuntime::Create({.shim_path = KILN_SHIM_PATH});
+  std::string SlotRoot() const { return internal::JoinPath(root_, "slots"); }
+
+  // A LocalRuntime (with a warm pool of `warm`, slots in SlotRoot()) whose exit callback
+  // counts exits per replica_dir into exits_.
+  std::unique_ptr<LocalRuntime> NewRuntime(int warm = 1) {
+    absl::StatusOr<std::unique_ptr<LocalRuntime>> runtime = LocalRuntime::Create(
+        {.shim_path = KILN_SHIM_PATH, .slot_root = SlotRoot(), .warm = warm});
     if (!runtime.ok()) {
       ADD_FAILURE() << runtime.status();
       return nullptr;
@@ -135,6 +144,36 @@ class LocalRuntimeTest : public ::testing::Test {
 
   static bool WaitForLog(const ReplicaHandle& handle, const std::string& text) {
     return Eventually([&] { return absl::StrContains(Log(handle), text); });
+  }
+
+  // Ready slots (folders in SlotRoot()).
+  std::vector<std::string> Slots() const {
+    std::vector<std::string> slots;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator(SlotRoot(), error)) {
+      slots.push_back(entry.path().string());
+    }
+    return slots;
+  }
+
+  // Idle kiln-shims: this process's kiln-shim children that were never handed a replica.
+  static std::vector<pid_t> IdleShims(const std::vector<ReplicaHandle>& launched) {
+    std::vector<pid_t> idle;
+    std::error_code error;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+      pid_t pid = 0;
+      if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+      absl::StatusOr<std::string> comm = internal::ReadFile(absl::StrCat("/proc/", pid, "/comm"));
+      absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(pid);
+      if (!comm.ok() || *comm != "kiln-shim\n" || !stat.ok() || stat->parent_pid != ::getpid() ||
+          stat->zombie) {
+        continue;
+      }
+      bool handed = false;
+      for (const ReplicaHandle& h : launched) handed = handed || h.shim_pid == pid;
+      if (!handed) idle.push_back(pid);
+    }
+    return idle;
   }
 
   static bool GroupGone(pid_t pgid) { return ::kill(-pgid, 0) != 0 && errno == ESRCH; }

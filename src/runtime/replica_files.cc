@@ -56,9 +56,33 @@ std::string JoinPath(absl::string_view dir, absl::string_view name) {
   return absl::StrCat(dir, "/", name);
 }
 
-std::string SpecToJson(const ReplicaSpec& spec) {
-  Json json = {{"argv", spec.argv}, {"env", spec.env}, {"working_dir", spec.working_dir}};
+std::string SpecToJson(const ReplicaSpec& spec, const ReplicaHandle& shim) {
+  Json json = {{"argv", spec.argv},
+               {"env", spec.env},
+               {"working_dir", spec.working_dir},
+               {"shim",
+                {{"pid", shim.shim_pid},
+                 {"start_ticks", shim.shim_start_ticks},
+                 {"boot_id", shim.boot_id}}}};
   return json.dump();
+}
+
+absl::StatusOr<ReplicaHandle> ShimOfSpec(absl::string_view spec_json,
+                                         const std::string& replica_dir) {
+  Json json = Json::parse(spec_json.begin(), spec_json.end(), nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return absl::InvalidArgumentError("spec.json: not a JSON object");
+  auto shim = json.find("shim");
+  if (shim == json.end()) return absl::NotFoundError("spec.json names no shim");
+  if (!shim->is_object()) return absl::InvalidArgumentError("spec.json: \"shim\" must be an object");
+  Json as_handle = {{"replica_dir", replica_dir},
+                    {"shim_pid", shim->value("pid", Json())},
+                    {"shim_start_ticks", shim->value("start_ticks", Json())},
+                    {"boot_id", shim->value("boot_id", Json(""))}};
+  absl::StatusOr<ReplicaHandle> handle = ReplicaHandle::Parse(as_handle.dump());
+  if (!handle.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("spec.json: ", handle.status().message()));
+  }
+  return handle;
 }
 
 absl::StatusOr<ExitRecord> ExitRecordFromJson(absl::string_view text) {

@@ -29,8 +29,14 @@ struct ExitRecord {
   absl::Time end_time = absl::InfinitePast();
 };
 
-// spec.json for `spec` (replica_dir is not part of it); kiln-shim parses it (ParseShimSpec).
-std::string SpecToJson(const ReplicaSpec& spec);
+// spec.json for `spec` run by the shim `shim` (its replica_dir is ignored, as is spec's);
+// kiln-shim parses it (ParseShimSpec).
+std::string SpecToJson(const ReplicaSpec& spec, const ReplicaHandle& shim);
+
+// The handle of the shim a spec.json names, for `replica_dir`. NOT_FOUND if it names none,
+// INVALID_ARGUMENT if it is malformed.
+absl::StatusOr<ReplicaHandle> ShimOfSpec(absl::string_view spec_json,
+                                         const std::string& replica_dir);
 
 // Parses exit.json as kiln-shim writes it (FormatExitJson); INVALID_ARGUMENT if malformed.
 absl::StatusOr<ExitRecord> ExitRecordFromJson(absl::string_view json);

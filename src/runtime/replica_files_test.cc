@@ -55,17 +55,44 @@ TEST(ReplicaFilesTest, SpecRoundTrips) {
                    .argv = {"python3", "-c", "print('$(x)')", ""},
                    .env = {"PATH=/usr/bin", "A=b=c"},
                    .working_dir = "/tmp"};
+  ReplicaHandle shim{.replica_dir = "/d", .shim_pid = 42, .shim_start_ticks = 7, .boot_id = "b"};
+  std::string json = internal::SpecToJson(spec, shim);
   ShimSpec parsed;
   std::string error;
-  ASSERT_TRUE(ParseShimSpec(internal::SpecToJson(spec), &parsed, &error)) << error;
+  ASSERT_TRUE(ParseShimSpec(json, &parsed, &error)) << error;
   EXPECT_EQ(parsed.argv, spec.argv);
   EXPECT_EQ(parsed.env, spec.env);
   EXPECT_EQ(parsed.working_dir, spec.working_dir);
+  EXPECT_EQ(parsed.shim_pid, 42);
+  absl::StatusOr<ReplicaHandle> named = internal::ShimOfSpec(json, "/d");
+  ASSERT_TRUE(named.ok()) << named.status();
+  EXPECT_EQ(*named, shim);
+}
+
+TEST(ReplicaFilesTest, ShimOfSpecNeedsAWellFormedShim) {
+  EXPECT_EQ(internal::ShimOfSpec(R"({"argv": []})", "/d").status().code(),
+            absl::StatusCode::kNotFound);
+  for (const char* text : {"", "[]", R"({"shim": 1})", R"({"shim": {"pid": 0, "start_ticks": 1}})",
+                           R"({"shim": {"pid": 1}})",
+                           R"({"shim": {"pid": 1, "start_ticks": 1, "boot_id": 2}})"}) {
+    EXPECT_EQ(internal::ShimOfSpec(text, "/d").status().code(), absl::StatusCode::kInvalidArgument)
+        << text;
+  }
+}
+
+TEST(ReplicaFilesTest, ExitTimesAreUtcWithNanoseconds) {
+  // Days before 1970 and a leap day, formatted without the time zone database.
+  EXPECT_THAT(FormatExitJson(0, 0, false, 951782400000000001),
+              ::testing::HasSubstr(R"("end_time":"2000-02-29T00:00:00.000000001+00:00")"));
+  EXPECT_THAT(FormatExitJson(0, 0, false, -1),
+              ::testing::HasSubstr(R"("end_time":"1969-12-31T23:59:59.999999999+00:00")"));
 }
 
 TEST(ReplicaFilesTest, ParseShimSpecRejectsBadShapes) {
   for (const char* text : {"{", R"({"argv": "x", "env": []})", R"({"argv": [1], "env": []})",
-                           R"({"argv": []})", R"({"argv": [], "env": [], "working_dir": 3})"}) {
+                           R"({"argv": []})", R"({"argv": [], "env": [], "working_dir": 3})",
+                           R"({"argv": [], "env": [], "shim": {"pid": "1"}})",
+                           R"({"argv": [], "env": [], "shim": 3})"}) {
     ShimSpec spec;
     std::string error;
     EXPECT_FALSE(ParseShimSpec(text, &spec, &error)) << text;

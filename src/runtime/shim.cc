@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <climits>
 #include <cstdio>
 #include <cstring>
@@ -68,19 +69,23 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
   }
 }
 
-// temp file, (fsync), rename, (fsync folder). False with errno set on failure.
-bool WriteAtomically(const std::string& path, const std::string& content, bool durable) {
-  std::string temp = path + ".tmp";
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return false;
+bool WriteAll(int fd, const std::string& content) {
   size_t done = 0;
   while (done < content.size()) {
     ssize_t n = ::write(fd, content.data() + done, content.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
+    if (n < 0) return false;
     done += static_cast<size_t>(n);
   }
-  bool ok = done == content.size() && (!durable || ::fsync(fd) == 0);
+  return true;
+}
+
+// "<path>.tmp", then rename (no fsync). False with errno set on failure.
+bool WriteAtomically(const std::string& path, const std::string& content) {
+  std::string temp = path + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  bool ok = WriteAll(fd, content);
   int error = errno;
   ::close(fd);
   if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
@@ -88,15 +93,7 @@ bool WriteAtomically(const std::string& path, const std::string& content, bool d
     errno = error;
     return false;
   }
-  if (!durable) return true;
-  std::string dir = path.substr(0, path.find_last_of('/') + 1);
-  int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return false;
-  ok = ::fsync(dir_fd) == 0;
-  error = errno;
-  ::close(dir_fd);
-  errno = error;
-  return ok;
+  return true;
 }
 
 // Writes "kiln-shim: <message>\n" to stderr (replica.log once set up).
@@ -181,10 +178,10 @@ ExitRecord CannotRun() {
 
 class Shim {
  public:
-  explicit Shim(std::string dir) : dir_(std::move(dir)) {}
-
   int Run() {
-    if (!Setup()) return 1;
+    if (!Prepare()) return 1;
+    if (!ReadHandOff()) return 0;  // dismissed, or kiln went away: nothing was started
+    if (!OpenStdio()) return Finish(CannotRun());  // the job learns of it, not "lost"
     std::string text;
     ShimSpec spec;
     std::string error;
@@ -196,25 +193,32 @@ class Shim {
       Say("cannot read the replica spec: " + error);
       return Finish(CannotRun());
     }
+    if (spec.shim_pid != ::getpid()) {
+      // kiln finds a replica's supervisor through spec.json: never run under another's name.
+      Say("spec.json names shim " + std::to_string(spec.shim_pid) + ", not this one (" +
+          std::to_string(::getpid()) + ")");
+      return Finish(CannotRun());
+    }
     if (spec.argv.empty()) {
       Say("cannot run an empty argv");
       return Finish(CannotRun());
     }
     if (!StartReplica(std::move(spec))) return Finish(CannotRun());
+    // While the replica starts: record its pid and make the exit record's file ready, so that
+    // nothing is created on the way from its exit to exit.json.
+    WriteInPlace(internal::kReplicaPidFile, std::to_string(replica_pid_) + "\n");
+    exit_temp_ = JoinPath(dir_, internal::kExitTempFile);
+    exit_fd_ = ::open(exit_temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     WaitForReplica();
     KillAndReapGroup();
     return Finish(record_);
   }
 
  private:
-  bool Setup() {
+  // The standby part, done before kiln has a replica for this shim: no inherited descriptors
+  // but the control socket (0); signals; subreaper.
+  bool Prepare() {
     CloseInheritedDescriptors();
-    std::string log = JoinPath(dir_, internal::kLogFile);
-    if (!OpenAs("/dev/null", O_RDONLY, STDIN_FILENO, -1) ||
-        !OpenAs(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO, STDERR_FILENO)) {
-      Say("cannot set up stdio (" + log + "): " + std::strerror(errno));
-      return false;
-    }
     ::signal(SIGHUP, SIG_IGN);  // kiln's session may go away
     ::signal(SIGPIPE, SIG_IGN);
     sigset_t set;
@@ -222,20 +226,50 @@ class Shim {
     for (int sig : {SIGTERM, SIGINT, SIGCHLD}) sigaddset(&set, sig);
     if (::sigprocmask(SIG_BLOCK, &set, nullptr) != 0 ||
         (signal_fd_ = ::signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0) {
-      Say("signalfd: " + std::string(std::strerror(errno)));
       return false;
     }
     // Descendants orphaned inside the replica are reparented to us, so we can reap them.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-    WriteOrSay(internal::kShimPidFile, std::to_string(::getpid()) + "\n");
     return true;
   }
 
-  void WriteOrSay(const char* name, const std::string& content) {
+  // Reads "<absolute replica_dir>\n" from the control socket (fd 0). False at end of file
+  // before a whole line: kiln dismissed this shim or died.
+  bool ReadHandOff() {
+    std::string line;
+    char buffer[512];
+    while (line.find('\n') == std::string::npos && line.size() <= internal::kMaxHandOffBytes) {
+      ssize_t n = ::read(STDIN_FILENO, buffer, sizeof(buffer));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return false;
+      line.append(buffer, static_cast<size_t>(n));
+    }
+    size_t end = line.find('\n');
+    if (end == std::string::npos || end == 0 || line[0] != '/') return false;
+    dir_ = line.substr(0, end);
+    return true;
+  }
+
+  // stdin from /dev/null (which also closes the control socket), stdout+stderr appended to
+  // replica.log.
+  bool OpenStdio() {
+    std::string log = JoinPath(dir_, internal::kLogFile);
+    if (!OpenAs("/dev/null", O_RDONLY, STDIN_FILENO, -1) ||
+        !OpenAs(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO, STDERR_FILENO)) {
+      return false;
+    }
+    return true;
+  }
+
+  // Replaces the content of `name` in place: cheap when the file exists already (a prepared
+  // slot), and readers treat an empty file as "not yet".
+  void WriteInPlace(const char* name, const std::string& content) {
     std::string path = JoinPath(dir_, name);
-    if (!WriteAtomically(path, content, /*durable=*/false)) {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || !WriteAll(fd, content)) {
       Say("cannot write " + path + ": " + std::strerror(errno));
     }
+    if (fd >= 0) ::close(fd);
   }
 
   // Forks the replica into its own process group. False (reason logged) if it cannot.
@@ -280,7 +314,6 @@ class Shim {
     }
     ::setpgid(pid, pid);  // also done by the child; whichever runs first wins the race
     replica_pid_ = pid;
-    WriteOrSay(internal::kReplicaPidFile, std::to_string(pid) + "\n");
     return true;
   }
 
@@ -378,15 +411,23 @@ class Shim {
     // Atomic (rename) but not fsync'd: a kiln that dies reads it after restarting, and kiln
     // commits the outcome durably as soon as it sees it. Only a machine crash in that window
     // loses it, and the replica is then reported lost (the boot id changed), never misreported.
-    if (!WriteAtomically(path, json, /*durable=*/false)) {
+    bool written = false;
+    if (exit_fd_ >= 0) {
+      written = WriteAll(exit_fd_, json) && ::close(exit_fd_) == 0 &&
+                ::rename(exit_temp_.c_str(), path.c_str()) == 0;
+      exit_fd_ = -1;
+    }
+    if (!written && !WriteAtomically(path, json)) {
       Say("cannot write " + path + ": " + std::strerror(errno));
       return 1;
     }
     return 0;
   }
 
-  const std::string dir_;
+  std::string dir_;  // set by ReadHandOff
   int signal_fd_ = -1;
+  int exit_fd_ = -1;        // exit.json.tmp, opened while the replica runs
+  std::string exit_temp_;
   pid_t replica_pid_ = 0;  // also its process group id
   bool replica_done_ = false;
   bool stopping_ = false;
@@ -397,7 +438,7 @@ class Shim {
 
 }  // namespace
 
-int RunShim(const std::string& replica_dir) { return Shim(replica_dir).Run(); }
+int RunShim() { return Shim().Run(); }
 
 bool ParseShimSpec(const std::string& text, ShimSpec* spec, std::string* error) {
   nlohmann::json json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -426,18 +467,36 @@ bool ParseShimSpec(const std::string& text, ShimSpec* spec, std::string* error) 
     return false;
   }
   spec->working_dir = dir != json.end() ? dir->get<std::string>() : std::string();
+  spec->shim_pid = 0;
+  auto shim = json.find("shim");
+  if (shim != json.end()) {
+    auto pid = shim->is_object() ? shim->find("pid") : shim->end();
+    if (!shim->is_object() || pid == shim->end() || !pid->is_number_integer()) {
+      *error = "\"shim\" must be an object with an integer \"pid\"";
+      return false;
+    }
+    spec->shim_pid = pid->get<int64_t>();
+  }
   return true;
 }
 
 std::string FormatExitJson(int exit_code, int signal, bool stopped_by_kiln,
                            int64_t end_unix_nanos) {
-  time_t seconds = static_cast<time_t>(end_unix_nanos / (1000 * 1000 * 1000));
-  long nanos = static_cast<long>(end_unix_nanos % (1000 * 1000 * 1000));
-  tm utc;
-  ::gmtime_r(&seconds, &utc);
+  // By hand rather than gmtime_r/strftime, which read the time zone database (a file).
+  using std::chrono::days;
+  using std::chrono::floor;
+  using std::chrono::nanoseconds;
+  using std::chrono::sys_days;
+  std::chrono::sys_time<nanoseconds> end{nanoseconds(end_unix_nanos)};
+  sys_days day = floor<days>(end);
+  std::chrono::year_month_day date(day);
+  std::chrono::hh_mm_ss<nanoseconds> time(end - day);
   char end_time[64];
-  size_t n = std::strftime(end_time, sizeof(end_time), "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(end_time + n, sizeof(end_time) - n, ".%09ld+00:00", nanos);
+  std::snprintf(end_time, sizeof(end_time), "%04d-%02u-%02uT%02d:%02d:%02d.%09lld+00:00",
+                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
+                static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
+                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
+                static_cast<long long>(time.subseconds().count()));
   nlohmann::json json = {{"exit_code", exit_code},
                          {"signal", signal},
                          {"stopped_by_kiln", stopped_by_kiln},

@@ -59,7 +59,7 @@ expect_contains "$out" "displayName: from-gcloud" "gcloud describe shows the dis
 expect_contains "$out" "state: JOB_STATE_RUNNING" "gcloud describe shows the state"
 
 # 3. gcloud ai custom-jobs cancel: CANCELLED, error.code 1, and no process of the replica left.
-pgid="$(cat "$WORK/home/jobs/$id/workerpool0-0/replica.pid")"
+pgid="$(replica_group "$WORK/home/jobs/$id/workerpool0-0/replica.pid")" || fail "the replica never recorded its process group"
 kill -0 -- "-$pgid" 2>/dev/null || fail "the replica's process group $pgid is not running"
 out="$(run_gcloud "$WORK/token" ai custom-jobs cancel "$id" --region=us-central1 2>&1)" || fail "cancel: $out"
 wait_state "$id" JOB_STATE_CANCELLED

@@ -34,3 +34,16 @@ start_kiln() {
 expect_contains() {
   case "$1" in *"$2"*) ;; *) fail "$3: expected to find [$2] in: $1" ;; esac
 }
+
+# replica_group FILE: the process group id in a replica.pid, waiting (≤ 5 s) while the shim
+# has not written it yet (the file exists empty until the replica is forked).
+replica_group() {
+  local pgid=""
+  for _ in $(seq 100); do
+    pgid="$(cat "$1" 2>/dev/null || true)"
+    [ -n "$pgid" ] && break
+    sleep 0.05
+  done
+  [ -n "$pgid" ] || fail "no process group recorded in $1"
+  echo "$pgid"
+}

@@ -86,7 +86,7 @@ JSON
 )"
 wait_pipeline "$name" PIPELINE_STATE_RUNNING
 job="$(curl -sS "$ENDPOINT/v1/$name" | json_field trainingTaskMetadata.backingCustomJob)"
-pgid="$(cat "$WORK/home/jobs/${job##*/}/workerpool0-0/replica.pid")"
+pgid="$(replica_group "$WORK/home/jobs/${job##*/}/workerpool0-0/replica.pid")" || fail "the replica never recorded its process group"
 curl -sS -f -X POST -H "Content-Type: application/json" -d '{}' "$ENDPOINT/v1/$name:cancel" >/dev/null
 wait_pipeline "$name" PIPELINE_STATE_CANCELLED
 [ "$(curl -sS "$ENDPOINT/v1/$name" | json_field error.code)" = 1 ] || fail "cancelled pipelines carry error.code 1"

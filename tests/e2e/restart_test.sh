@@ -28,7 +28,7 @@ wait_for "$short" JOB_STATE_RUNNING
 wait_for "$long" JOB_STATE_RUNNING
 for _ in $(seq 50); do [ -s "$WORK/long.starts" ] && [ -s "$WORK/short.starts" ] && break; sleep 0.1; done
 
-pgid="$(cat "$WORK/home/jobs/${long##*/}/workerpool0-0/replica.pid")"
+pgid="$(replica_group "$WORK/home/jobs/${long##*/}/workerpool0-0/replica.pid")" || fail "the replica never recorded its process group"
 kill -KILL "$KILN_PID"
 wait "$KILN_PID" 2>/dev/null || true
 kill -0 -- "-$pgid" 2>/dev/null || fail "the replica died with kiln"
