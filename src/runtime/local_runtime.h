@@ -20,7 +20,9 @@
 // Threading: all methods are thread-safe. One watcher thread (started by Create, joined by
 // the destructor) waits with epoll on a pidfd per watched shim plus an eventfd for wake-ups;
 // when a shim exits it reaps it (if it is this process's child), then calls the exit callback
-// on the watcher thread with no lock held, and then refills the warm pool if a Launch asked.
+// on the watcher thread with no lock held. A Launch asks for a refill of the warm pool; the
+// watcher does it after it has delivered a round of exits, or after 5 ms without events, so
+// that its file creations never overlap a launch.
 // Launch, Poll, Stop and Adopt never wait for a replica; they take `mu_` only briefly.
 //
 // How a watched shim moves through the watcher (per handle):
