@@ -178,15 +178,10 @@ std::vector<std::string> CustomJobReconciler::Unfinished() {
 }
 
 absl::Status CustomJobReconciler::ReconcileOnce(const std::string& job_name) {
-  v1::CustomJob job;
-  absl::Status read = store_->Read([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::CustomJob> got = Jobs().Get(tx, job_name);
-    if (!got.ok()) return got.status();
-    job = *std::move(got);
-    return absl::OkStatus();
-  });
-  if (absl::IsNotFound(read)) return CleanUp(job_name);  // deleted: its folder and records go too
-  if (!read.ok()) return read;
+  absl::StatusOr<v1::CustomJob> read = service::Get(*store_, Jobs(), job_name);
+  if (absl::IsNotFound(read.status())) return CleanUp(job_name);  // deleted: its folder and records go too
+  if (!read.ok()) return read.status();
+  v1::CustomJob job = *std::move(read);
   if (job.state() != v1::JOB_STATE_QUEUED) RestoreOnce(job);
   switch (job.state()) {
     case v1::JOB_STATE_QUEUED:

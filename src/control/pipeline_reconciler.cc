@@ -98,15 +98,10 @@ std::vector<std::string> PipelineReconciler::Unfinished() {
 }
 
 absl::Status PipelineReconciler::ReconcileOnce(const std::string& name) {
-  v1::TrainingPipeline pipeline;
-  absl::Status read = store_->Read([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::TrainingPipeline> got = Pipelines().Get(tx, name);
-    if (!got.ok()) return got.status();
-    pipeline = *std::move(got);
-    return absl::OkStatus();
-  });
-  if (absl::IsNotFound(read)) return absl::OkStatus();  // deleted
-  if (!read.ok()) return read;
+  absl::StatusOr<v1::TrainingPipeline> read = service::Get(*store_, Pipelines(), name);
+  if (absl::IsNotFound(read.status())) return absl::OkStatus();  // deleted
+  if (!read.ok()) return read.status();
+  v1::TrainingPipeline pipeline = *std::move(read);
   if (service::IsFinalPipelineState(pipeline.state())) return absl::OkStatus();
   std::string job = BackingCustomJob(pipeline);
   if (job.empty()) {
@@ -158,18 +153,13 @@ absl::Status PipelineReconciler::CreateBackingJob(v1::TrainingPipeline pipeline)
 }
 
 absl::Status PipelineReconciler::Follow(v1::TrainingPipeline pipeline, const std::string& job_name) {
-  v1::CustomJob job;
-  absl::Status read = store_->Read([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::CustomJob> got = Jobs().Get(tx, job_name);
-    if (!got.ok()) return got.status();
-    job = *std::move(got);
-    return absl::OkStatus();
-  });
-  if (absl::IsNotFound(read)) {
+  absl::StatusOr<v1::CustomJob> read = service::Get(*store_, Jobs(), job_name);
+  if (absl::IsNotFound(read.status())) {
     return Finish(pipeline.name(), v1::PIPELINE_STATE_FAILED,
                   absl::FailedPreconditionError(absl::StrCat("The backing CustomJob ", job_name, " was deleted.")));
   }
-  if (!read.ok()) return read;
+  if (!read.ok()) return read.status();
+  const v1::CustomJob& job = *read;
 
   if (pipeline.state() == v1::PIPELINE_STATE_CANCELLING) {
     if (service::IsFinalJobState(job.state())) {

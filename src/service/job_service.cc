@@ -104,15 +104,7 @@ absl::StatusOr<v1::CustomJob> JobService::CreateCustomJob(const v1::CreateCustom
 absl::StatusOr<v1::CustomJob> JobService::GetCustomJob(const v1::GetCustomJobRequest& request) const {
   absl::StatusOr<ResourceName> name = ResourceName::Parse(request.name(), "customJobs");
   if (!name.ok()) return name.status();
-  v1::CustomJob job;
-  absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::CustomJob> got = jobs_.Get(tx, request.name());
-    if (!got.ok()) return got.status();
-    job = *std::move(got);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return job;
+  return service::Get(*store_, jobs_, request.name());
 }
 
 absl::StatusOr<v1::ListCustomJobsResponse> JobService::ListCustomJobs(const v1::ListCustomJobsRequest& request) const {

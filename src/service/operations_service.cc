@@ -62,15 +62,7 @@ absl::StatusOr<Operation> OperationsService::CreateDoneDelete(store::Transaction
 
 absl::StatusOr<Operation> OperationsService::Get(const google::longrunning::GetOperationRequest& request) const {
   if (!IsOperationName(request.name())) return FieldError("name", "is not an operation name");
-  Operation op;
-  absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<Operation> got = operations_.Get(tx, request.name());
-    if (!got.ok()) return got.status();
-    op = *std::move(got);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return op;
+  return service::Get(*store_, operations_, request.name());
 }
 
 absl::StatusOr<google::longrunning::ListOperationsResponse> OperationsService::List(

@@ -192,15 +192,7 @@ absl::StatusOr<v1::TrainingPipeline> PipelineService::GetTrainingPipeline(
   if (absl::StatusOr<ResourceName> n = ResourceName::Parse(request.name(), "trainingPipelines"); !n.ok()) {
     return n.status();
   }
-  v1::TrainingPipeline pipeline;
-  absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::TrainingPipeline> got = pipelines_.Get(tx, request.name());
-    if (!got.ok()) return got.status();
-    pipeline = *std::move(got);
-    return absl::OkStatus();
-  });
-  if (!s.ok()) return s;
-  return pipeline;
+  return service::Get(*store_, pipelines_, request.name());
 }
 
 absl::StatusOr<v1::ListTrainingPipelinesResponse> PipelineService::ListTrainingPipelines(

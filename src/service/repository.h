@@ -73,6 +73,20 @@ class Repository {
   std::string type_name_;
 };
 
+// The stored message `name` of `repo`, read in its own transaction; Repository::Get's errors.
+template <typename T>
+absl::StatusOr<T> Get(store::Store& store, const Repository<T>& repo, absl::string_view name) {
+  T message;
+  absl::Status s = store.Read([&](store::Transaction& tx) -> absl::Status {
+    absl::StatusOr<T> got = repo.Get(tx, name);
+    if (!got.ok()) return got.status();
+    message = *std::move(got);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return message;
+}
+
 // Names of the stored messages of `repo`'s collection (any parent) for which keep(message) is
 // true, in creation order. For reconcilers' resyncs.
 template <typename T, typename Keep>
