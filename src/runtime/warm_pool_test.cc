@@ -179,6 +179,13 @@ TEST_F(LocalRuntimeTest, AnIdleShimKilledBeforeTheLaunchIsReplaced) {
   ASSERT_TRUE(Eventually([&] { return IdleShims(launched_).size() == 1; }));
   pid_t idle = IdleShims(launched_)[0];
   ASSERT_EQ(::kill(idle, SIGKILL), 0);
+  // SIGKILL is delivered asynchronously: until the shim has exited, its end of the control
+  // socket is open and a hand-off would still be accepted (and the replica then be lost, as
+  // for a shim dying just after a hand-off). This test is about a shim already gone.
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(idle);
+    return !stat.ok() || stat->zombie;
+  }));
   ReplicaHandle handle = Launch(Spec("r", {"exit", "0"}));
   EXPECT_NE(handle.shim_pid, idle);
   ASSERT_TRUE(WaitForExit(handle));
