@@ -301,7 +301,9 @@ TEST_F(JobsIntegrationTest, LogsFollowUntilTheReplicaEnds) {
   EXPECT_EQ(missing.status, 404);
   EXPECT_THAT(missing.body, HasSubstr("it has workerpool0-0"));
 
-  // Deleting the job removes its folder and logs.
+  // Deleting the job removes its folder and logs. The log ends when the replica exits; the
+  // job is final (and deletable) once the reconciler has seen that exit.
+  EXPECT_EQ(WaitFinal(name).value("state", ""), "JOB_STATE_SUCCEEDED");
   fs::path folder = home_ / "jobs" / name.substr(name.rfind('/') + 1);
   ASSERT_TRUE(fs::exists(folder / "workerpool0-0" / "replica.log"));
   server::HttpResponse deleted = Call("DELETE", absl::StrCat("/v1/", name));
