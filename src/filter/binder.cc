@@ -215,6 +215,7 @@ absl::StatusOr<Comparison> FieldTable::Bind(absl::string_view text, const Target
                                             const Token& value) const {
   const ResolvedField& field = *target.field;
   Comparison out;
+  out.filter_name = field.filter_name;
   out.parents = field.parents;
   out.field = field.field;
   out.check = field.check;

@@ -33,10 +33,13 @@
 // and parentheses nested deeper than 64 are rejected, so hostile input cannot exhaust the stack.
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "filter/field_spec.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -72,6 +75,18 @@ class Filter {
 
   // True for the empty filter (which matches everything).
   bool empty() const;
+
+  // Query planning: conditions every matching message meets, read from the filter's structure
+  // (under AND, any term's; under OR, only what all branches agree on; under NOT, nothing). A
+  // caller may narrow what it reads with them and must still call Matches on each candidate:
+  // they are necessary, not sufficient.
+  //
+  // The value a string field must equal (`name = "v"`); for a map value, `name` is "MAP.KEY"
+  // (`resource.labels.job_id`). nullopt when the filter does not pin one value.
+  std::optional<std::string> RequiredString(absl::string_view name) const;
+  // The latest time a Timestamp field must be at or after (from `>=`, `>` and `=`): e.g.
+  // `(timestamp = "a" AND insertId > "x") OR timestamp > "a"` gives a. nullopt when unbounded.
+  std::optional<absl::Time> TimeLowerBound(absl::string_view name) const;
 
  private:
   explicit Filter(std::shared_ptr<const internal::Program> program);

@@ -36,6 +36,7 @@ enum class Check {
 };
 
 struct Comparison {
+  std::string filter_name;  // the FieldSpec's filter name (for a map: without ".KEY")
   // Singular message fields leading from the root message to `field`.
   std::vector<const google::protobuf::FieldDescriptor*> parents;
   const google::protobuf::FieldDescriptor* field = nullptr;
