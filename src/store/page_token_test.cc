@@ -3,6 +3,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "store/siphash.h"
@@ -87,6 +88,34 @@ TEST(PageTokenTest, TokenForAnotherQueryIsRejected) {
     EXPECT_EQ(cursor.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(cursor.status().message()), HasSubstr("different query"));
   }
+}
+
+TEST(PageTokenTest, KeyCursorsRoundTripAndAreCheckedLikeSeqCursors) {
+  std::string fp = QueryFingerprint({"entries", "projects/p", "", "timestamp asc"});
+  EXPECT_EQ(*DecodeKeyPageToken("", fp), "");
+  for (std::string key : {std::string("k"), std::string("00000001700000000|job.workerpool0-0.0000000000000042"),
+                          std::string(kMaxCursorKeyBytes, 'z'), std::string("a\0b", 3)}) {
+    std::string token = EncodeKeyPageToken(key, fp);
+    absl::StatusOr<std::string> cursor = DecodeKeyPageToken(token, fp);
+    ASSERT_TRUE(cursor.ok()) << cursor.status();
+    EXPECT_EQ(*cursor, key);
+    // Another query, a seq token's decoder, or any flipped byte: refused.
+    EXPECT_THAT(std::string(DecodeKeyPageToken(token, fp + "x").status().message()), HasSubstr("different query"));
+    EXPECT_THAT(std::string(DecodePageToken(token, fp).status().message()), HasSubstr("different query"));
+    std::string bytes;
+    ASSERT_TRUE(absl::WebSafeBase64Unescape(token, &bytes));
+    for (size_t i = 0; i < bytes.size(); i += 7) {
+      std::string altered = bytes;
+      altered[i] = static_cast<char>(altered[i] ^ 0x20);
+      EXPECT_FALSE(DecodeKeyPageToken(absl::WebSafeBase64Escape(altered), fp).ok()) << i;
+    }
+  }
+  EXPECT_THAT(std::string(DecodeKeyPageToken(EncodePageToken({5}, fp), fp).status().message()),
+              HasSubstr("different query"));
+  // A key token cut short is not a token.
+  std::string bytes;
+  ASSERT_TRUE(absl::WebSafeBase64Unescape(EncodeKeyPageToken("abc", fp), &bytes));
+  EXPECT_FALSE(DecodeKeyPageToken(absl::WebSafeBase64Escape(bytes.substr(0, bytes.size() - 1)), fp).ok());
 }
 
 TEST(PageTokenTest, FingerprintIsUnambiguous) {
