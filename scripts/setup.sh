@@ -27,12 +27,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo_cmd apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Pinned proto sources: the npm tarballs ship google/cloud/aiplatform/v1 and google/{api,rpc,type,longrunning}.
+# Pinned proto sources: the npm tarballs ship google/cloud/aiplatform/v1, google/{api,rpc,type,longrunning} and
+# google/logging/v2 (Cloud Logging's entries:list, which `gcloud ai custom-jobs stream-logs` reads).
 # Integrity is npm's sha512 of each tarball; a mismatch stops the setup.
 protos="$root/third_party/vertex-protos"
 stamp="$protos/.pinned"
 pins="@google-cloud/aiplatform@6.11.0 sha512-B+uWA8M3rTNc9iEGY97jA5ucjXb8T7/aN5QTyxZr02xUBEM8Et2i57pNNEQxCgNTE9/hxdJRGBkb7/qaLpgX3w==
-google-gax@5.0.8 sha512-M4vpZcXQIC1gqIVGQ7eaU3jXQA6zecStyTXu514TYfThlgSurYJOxHZo9fzU6hAgwPWvuEynAVHWyaIk80VeEA=="
+google-gax@5.0.8 sha512-M4vpZcXQIC1gqIVGQ7eaU3jXQA6zecStyTXu514TYfThlgSurYJOxHZo9fzU6hAgwPWvuEynAVHWyaIk80VeEA==
+@google-cloud/logging@11.2.3 sha512-iUIJ+3Bi6aw9whahT4JmS5Ccd1Eej2Ss9RjOSW2+qcVaWcleepJtFUBuyU2CpewtniVibBUV/731MQw9SWxQ3Q=="
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$pins" ]; then
   tmp="$(mktemp -d)"
   trap 'rm -rf "$tmp"' EXIT

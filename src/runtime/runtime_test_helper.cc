@@ -109,6 +109,28 @@ int main(int argc, char** argv) {
     while (access(arg, F_OK) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     return 0;
   }
+  if (mode == "interleave") {  // N lines on each stream, alternating, 20 ms apart
+    for (int i = 0; i < std::atoi(arg); ++i) {
+      std::printf("out %d\n", i);
+      std::fflush(stdout);
+      std::fprintf(stderr, "err %d\n", i);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return 0;
+  }
+  if (mode == "partial") {  // a line's start, then (once FILE exists) its end
+    std::printf("50%%");
+    std::fflush(stdout);
+    while (access(arg, F_OK) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::printf(" 100%%\n");
+    return 0;
+  }
+  if (mode == "long-line") {  // one line of N 'x's
+    std::string line(static_cast<size_t>(std::atol(arg)), 'x');
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    return 0;
+  }
   std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
   return 64;
 }

@@ -23,6 +23,7 @@
 
 #include "nlohmann/json.hpp"
 #include "runtime/replica_layout.h"
+#include "runtime/shim_output.h"
 
 namespace kiln::runtime {
 namespace {
@@ -33,11 +34,9 @@ constexpr int64_t kMaxGraceMs = int64_t{366} * 24 * 3600 * 1000;
 constexpr int64_t kReapBoundMs = 5 * 1000;                // waiting for a SIGKILLed group
 constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
 
-int64_t NowNanos(clockid_t clock) {
-  timespec ts;
-  ::clock_gettime(clock, &ts);
-  return int64_t{ts.tv_sec} * 1000 * 1000 * 1000 + ts.tv_nsec;
-}
+using internal::NowNanos;
+using internal::WriteAll;
+
 int64_t MonotonicMillis() { return NowNanos(CLOCK_MONOTONIC) / kNanosPerMilli; }
 
 std::string JoinPath(const std::string& dir, const char* name) {
@@ -69,17 +68,6 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
   }
 }
 
-bool WriteAll(int fd, const std::string& content) {
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 // "<path>.tmp", then rename (no fsync). False with errno set on failure.
 bool WriteAtomically(const std::string& path, const std::string& content) {
   std::string temp = path + ".tmp";
@@ -96,7 +84,7 @@ bool WriteAtomically(const std::string& path, const std::string& content) {
   return true;
 }
 
-// Writes "kiln-shim: <message>\n" to stderr (replica.log once set up).
+// Writes "kiln-shim: <message>\n" to stderr: in the replica before its exec, the stderr pipe.
 void Say(const std::string& message) {
   std::string line = "kiln-shim: " + message + "\n";
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());
@@ -186,21 +174,21 @@ class Shim {
     ShimSpec spec;
     std::string error;
     if (!ReadWholeFile(JoinPath(dir_, internal::kSpecFile), &text)) {
-      Say("cannot read the replica spec: " + std::string(std::strerror(errno)));
+      output_.Note("cannot read the replica spec: " + std::string(std::strerror(errno)));
       return Finish(CannotRun());
     }
     if (!ParseShimSpec(text, &spec, &error)) {
-      Say("cannot read the replica spec: " + error);
+      output_.Note("cannot read the replica spec: " + error);
       return Finish(CannotRun());
     }
     if (spec.shim_pid != ::getpid()) {
       // kiln finds a replica's supervisor through spec.json: never run under another's name.
-      Say("spec.json names shim " + std::to_string(spec.shim_pid) + ", not this one (" +
+      output_.Note("spec.json names shim " + std::to_string(spec.shim_pid) + ", not this one (" +
           std::to_string(::getpid()) + ")");
       return Finish(CannotRun());
     }
     if (spec.argv.empty()) {
-      Say("cannot run an empty argv");
+      output_.Note("cannot run an empty argv");
       return Finish(CannotRun());
     }
     if (!StartReplica(std::move(spec))) return Finish(CannotRun());
@@ -211,6 +199,7 @@ class Shim {
     exit_fd_ = ::open(exit_temp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     WaitForReplica();
     KillAndReapGroup();
+    output_.Drain();  // exit.json comes after the last of the log
     return Finish(record_);
   }
 
@@ -250,15 +239,14 @@ class Shim {
     return true;
   }
 
-  // stdin from /dev/null (which also closes the control socket), stdout+stderr appended to
-  // replica.log.
+  // stdin from /dev/null (which also closes the control socket); the shim's own stdout and
+  // stderr appended to replica.log (for anything written past ShimOutput); the replica's
+  // output captured (shim_output.h).
   bool OpenStdio() {
     std::string log = JoinPath(dir_, internal::kLogFile);
-    if (!OpenAs("/dev/null", O_RDONLY, STDIN_FILENO, -1) ||
-        !OpenAs(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO, STDERR_FILENO)) {
-      return false;
-    }
-    return true;
+    return OpenAs("/dev/null", O_RDONLY, STDIN_FILENO, -1) &&
+           OpenAs(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO, STDERR_FILENO) &&
+           output_.Open(dir_);
   }
 
   // Replaces the content of `name` in place: cheap when the file exists already (a prepared
@@ -267,7 +255,7 @@ class Shim {
     std::string path = JoinPath(dir_, name);
     int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 || !WriteAll(fd, content)) {
-      Say("cannot write " + path + ": " + std::strerror(errno));
+      output_.Note("cannot write " + path + ": " + std::strerror(errno));
     }
     if (fd >= 0) ::close(fd);
   }
@@ -282,12 +270,17 @@ class Shim {
 
     pid_t pid = ::fork();
     if (pid < 0) {
-      Say(cannot_run + "fork: " + std::strerror(errno));
+      output_.Note(cannot_run + "fork: " + std::strerror(errno));
       return false;
     }
     if (pid == 0) {
       // The replica, before exec. The shim is single-threaded, so allocating here is safe.
       ::setpgid(0, 0);
+      // dup2 clears O_CLOEXEC on 1 and 2; every other descriptor of the shim closes at exec.
+      if (::dup2(output_.ChildStdout(), STDOUT_FILENO) < 0 ||
+          ::dup2(output_.ChildStderr(), STDERR_FILENO) < 0) {
+        ::_exit(internal::kCannotRunExitCode);
+      }
       sigset_t none;
       sigemptyset(&none);
       ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -313,14 +306,16 @@ class Shim {
       ::_exit(internal::kCannotRunExitCode);
     }
     ::setpgid(pid, pid);  // also done by the child; whichever runs first wins the race
+    output_.CloseChildEnds();
     replica_pid_ = pid;
     return true;
   }
 
-  // running / stopping / killing until the replica's main process is reaped.
+  // running / stopping / killing until the replica's main process is reaped, copying its
+  // output meanwhile.
   void WaitForReplica() {
     while (!replica_done_) {
-      int timeout_ms = -1;
+      int timeout_ms = output_.TimeoutMs();
       if (stopping_ && !killed_) {
         int64_t left = deadline_ms_ - MonotonicMillis();
         if (left <= 0) {
@@ -328,13 +323,17 @@ class Shim {
           killed_ = true;
           continue;
         }
-        timeout_ms = static_cast<int>(std::min<int64_t>(left, INT_MAX));
+        int until_kill = static_cast<int>(std::min<int64_t>(left, INT_MAX));
+        timeout_ms = timeout_ms < 0 ? until_kill : std::min(timeout_ms, until_kill);
       }
-      pollfd fd = {signal_fd_, POLLIN, 0};
-      if (::poll(&fd, 1, timeout_ms) < 0 && errno != EINTR) {
-        Say("poll: " + std::string(std::strerror(errno)));
+      pollfd fds[1 + internal::ShimOutput::kPollFdCount];
+      fds[0] = {signal_fd_, POLLIN, 0};
+      output_.FillPollFds(fds + 1);
+      if (::poll(fds, 1 + internal::ShimOutput::kPollFdCount, timeout_ms) < 0 && errno != EINTR) {
+        output_.Note("poll: " + std::string(std::strerror(errno)));
         return;  // KillAndReapGroup cleans up
       }
+      output_.OnReadable(fds + 1);
       DrainSignals(/*accept_stop=*/true);
       ReapChildren();
     }
@@ -395,7 +394,7 @@ class Shim {
       if (::kill(-replica_pid_, 0) != 0 && errno == ESRCH) return;
       int64_t left = give_up_ms - MonotonicMillis();
       if (left <= 0) {
-        Say("some processes of the replica's group did not go away");
+        output_.Note("some processes of the replica's group did not go away");
         return;
       }
       pollfd fd = {signal_fd_, POLLIN, 0};
@@ -418,13 +417,14 @@ class Shim {
       exit_fd_ = -1;
     }
     if (!written && !WriteAtomically(path, json)) {
-      Say("cannot write " + path + ": " + std::strerror(errno));
+      output_.Note("cannot write " + path + ": " + std::strerror(errno));
       return 1;
     }
     return 0;
   }
 
   std::string dir_;  // set by ReadHandOff
+  internal::ShimOutput output_;
   int signal_fd_ = -1;
   int exit_fd_ = -1;        // exit.json.tmp, opened while the replica runs
   std::string exit_temp_;

@@ -1,0 +1,136 @@
+#include "runtime/replica_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "runtime/replica_files.h"
+#include "runtime/replica_layout.h"
+
+namespace kiln::runtime {
+namespace {
+
+struct Piece {
+  int64_t offset = 0;
+  int64_t length = 0;
+  absl::Time time;
+  LogStream stream = LogStream::kStdout;
+};
+
+absl::StatusOr<Piece> ParsePiece(absl::string_view line, const std::string& path, int number) {
+  std::vector<absl::string_view> fields = absl::StrSplit(line, ' ');
+  Piece piece;
+  int64_t nanos = 0;
+  if (fields.size() != 4 || !absl::SimpleAtoi(fields[0], &piece.offset) ||
+      !absl::SimpleAtoi(fields[1], &piece.length) || !absl::SimpleAtoi(fields[2], &nanos) ||
+      piece.offset < 0 || piece.length <= 0 || (fields[3] != "o" && fields[3] != "e")) {
+    return absl::DataLossError(
+        absl::StrCat(path, " line ", number, " is not \"<offset> <length> <unix_nanos> <o|e>\": \"",
+                     line, "\""));
+  }
+  piece.time = absl::FromUnixNanos(nanos);
+  piece.stream = fields[3] == "e" ? LogStream::kStderr : LogStream::kStdout;
+  return piece;
+}
+
+// Splits `bytes` (starting at `offset` of the log) into lines; a last line without its newline
+// is a line too.
+void AppendLines(absl::string_view bytes, int64_t offset, absl::Time time, LogStream stream,
+                 std::vector<LogLine>& out) {
+  size_t begin = 0;
+  while (begin < bytes.size()) {
+    size_t end = bytes.find('\n', begin);
+    size_t stop = end == absl::string_view::npos ? bytes.size() : end;
+    out.push_back({.offset = offset + static_cast<int64_t>(begin),
+                   .time = time,
+                   .stream = stream,
+                   .text = std::string(bytes.substr(begin, stop - begin))});
+    begin = stop + 1;
+  }
+}
+
+class LogFile {
+ public:
+  ~LogFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  absl::Status Open(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0 || ::fstat(fd_, &stat_) != 0) return absl::ErrnoToStatus(errno, path);
+    return absl::OkStatus();
+  }
+  int64_t size() const { return static_cast<int64_t>(stat_.st_size); }
+  absl::Time modified() const { return absl::TimeFromTimespec(stat_.st_mtim); }
+  absl::StatusOr<std::string> Read(int64_t offset, int64_t length, const std::string& path) const {
+    std::string bytes(static_cast<size_t>(length), '\0');
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t n = ::pread(fd_, bytes.data() + done, bytes.size() - done,
+                          static_cast<off_t>(offset + static_cast<int64_t>(done)));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return absl::ErrnoToStatus(errno, path);
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    bytes.resize(done);
+    return bytes;
+  }
+
+ private:
+  int fd_ = -1;
+  struct stat stat_ = {};
+};
+
+}  // namespace
+
+std::string LogPath(absl::string_view replica_dir) {
+  return internal::JoinPath(replica_dir, internal::kLogFile);
+}
+
+absl::StatusOr<std::vector<LogLine>> ReadLogLines(absl::string_view replica_dir, absl::Time since) {
+  const std::string log_path = LogPath(replica_dir);
+  const std::string index_path = internal::JoinPath(replica_dir, internal::kLogIndexFile);
+  // The index first: every piece it names was wholly appended to the log before.
+  absl::StatusOr<std::string> index = internal::ReadFile(index_path);
+  LogFile log;
+  if (absl::Status s = log.Open(log_path); !s.ok()) return s;
+  std::vector<LogLine> lines;
+
+  if (!index.ok()) {
+    if (index.status().code() != absl::StatusCode::kNotFound) return index.status();
+    if (log.modified() < since) return lines;
+    absl::StatusOr<std::string> all = log.Read(0, log.size(), log_path);
+    if (!all.ok()) return all.status();
+    AppendLines(*all, 0, log.modified(), LogStream::kStdout, lines);
+    return lines;
+  }
+
+  // Only whole index lines: the last one may be being written.
+  absl::string_view text = *index;
+  text = text.substr(0, text.rfind('\n') == absl::string_view::npos ? 0 : text.rfind('\n') + 1);
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    ++number;
+    absl::StatusOr<Piece> piece = ParsePiece(line, index_path, number);
+    if (!piece.ok()) return piece.status();
+    if (piece->time < since) continue;
+    if (piece->offset + piece->length > log.size()) {
+      return absl::DataLossError(absl::StrCat(index_path, " line ", number, " names bytes ",
+                                              piece->offset, "+", piece->length, " of ", log_path,
+                                              ", which has ", log.size()));
+    }
+    absl::StatusOr<std::string> bytes = log.Read(piece->offset, piece->length, log_path);
+    if (!bytes.ok()) return bytes.status();
+    AppendLines(*bytes, piece->offset, piece->time, piece->stream, lines);
+  }
+  return lines;
+}
+
+}  // namespace kiln::runtime

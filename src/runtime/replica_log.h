@@ -1,0 +1,46 @@
+#ifndef KILN_RUNTIME_REPLICA_LOG_H_
+#define KILN_RUNTIME_REPLICA_LOG_H_
+
+// Reading a replica's output as kiln-shim records it: replica.log (the bytes, stdout and stderr
+// interleaved) and replica.log.index (which piece came from which stream, and when; layout in
+// replica_layout.h). Byte-offset readers (`kiln custom-jobs logs`) use LogPath; entry readers
+// (Cloud Logging's entries:list) use ReadLogLines. Thread-safe (no shared state).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace kiln::runtime {
+
+enum class LogStream { kStdout, kStderr };
+
+// One line of a replica's output (or a partial line the shim appended without its newline:
+// one that waited too long or was too long).
+struct LogLine {
+  int64_t offset = 0;  // of its first byte in replica.log: unique and increasing per replica
+  absl::Time time;     // when kiln-shim read it from the replica
+  LogStream stream = LogStream::kStdout;
+  std::string text;  // without the newline
+
+  bool operator==(const LogLine&) const = default;
+};
+
+// "<replica_dir>/replica.log".
+std::string LogPath(absl::string_view replica_dir);
+
+// The lines the shim has recorded so far in `replica_dir`, in the order it appended them, from
+// pieces read at or after `since` (earlier pieces are skipped without reading their bytes).
+// Bytes not yet in the index (being appended) are left for a later call, so a line is never
+// returned twice with different times. A folder whose log has no index (written by a shim of an
+// earlier kiln) reads as stdout lines timed at the log's last modification. NOT_FOUND when the
+// folder has no replica.log; DATA_LOSS when an index line is malformed or points past the log.
+absl::StatusOr<std::vector<LogLine>> ReadLogLines(absl::string_view replica_dir,
+                                                  absl::Time since = absl::InfinitePast());
+
+}  // namespace kiln::runtime
+
+#endif  // KILN_RUNTIME_REPLICA_LOG_H_

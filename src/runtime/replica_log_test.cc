@@ -1,0 +1,202 @@
+// ReadLogLines over hand-made files, and kiln-shim's capture (shim_output.h) end to end: streams,
+// times, partial and very long lines, the shim's own notes.
+
+#include "runtime/replica_log.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "runtime/local_runtime_test_fixture.h"
+#include "runtime/replica_files.h"
+#include "runtime/replica_layout.h"
+#include "runtime/shim_output.h"
+
+namespace kiln::runtime::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::SizeIs;
+
+std::vector<std::string> Texts(const std::vector<LogLine>& lines) {
+  std::vector<std::string> out;
+  for (const LogLine& line : lines) out.push_back(line.text);
+  return out;
+}
+
+class ReplicaLogFilesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/kiln-log-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void Write(const char* name, const std::string& content) {
+    ASSERT_TRUE(internal::WriteFile(internal::JoinPath(dir_, name), content).ok());
+  }
+  std::string dir_;
+};
+
+TEST_F(ReplicaLogFilesTest, PiecesGiveTimesAndStreamsToTheirLines) {
+  absl::Time t1 = absl::FromUnixNanos(1'700'000'000'000'000'001);
+  absl::Time t2 = t1 + absl::Milliseconds(5);
+  Write(internal::kLogFile, "a\nb\nE1\nhalf");
+  Write(internal::kLogIndexFile, internal::FormatIndexLine(0, 4, absl::ToUnixNanos(t1), 'o') +
+                                     internal::FormatIndexLine(4, 3, absl::ToUnixNanos(t2), 'e') +
+                                     internal::FormatIndexLine(7, 4, absl::ToUnixNanos(t2), 'o'));
+  absl::StatusOr<std::vector<LogLine>> lines = ReadLogLines(dir_);
+  ASSERT_TRUE(lines.ok()) << lines.status();
+  EXPECT_THAT(*lines, ElementsAre(LogLine{0, t1, LogStream::kStdout, "a"},
+                                  LogLine{2, t1, LogStream::kStdout, "b"},
+                                  LogLine{4, t2, LogStream::kStderr, "E1"},
+                                  LogLine{7, t2, LogStream::kStdout, "half"}));
+  // `since` skips earlier pieces.
+  lines = ReadLogLines(dir_, t2);
+  ASSERT_TRUE(lines.ok());
+  EXPECT_THAT(Texts(*lines), ElementsAre("E1", "half"));
+  lines = ReadLogLines(dir_, t2 + absl::Nanoseconds(1));
+  ASSERT_TRUE(lines.ok());
+  EXPECT_THAT(*lines, IsEmpty());
+}
+
+TEST_F(ReplicaLogFilesTest, BytesAndIndexLinesBeingWrittenWait) {
+  Write(internal::kLogFile, "one\ntwo\nthr");  // "thr" not yet indexed
+  Write(internal::kLogIndexFile, internal::FormatIndexLine(0, 4, 1, 'o') + "4 4 2 o");  // no \n
+  absl::StatusOr<std::vector<LogLine>> lines = ReadLogLines(dir_);
+  ASSERT_TRUE(lines.ok()) << lines.status();
+  EXPECT_THAT(Texts(*lines), ElementsAre("one"));
+  // An empty index: nothing recorded yet.
+  Write(internal::kLogIndexFile, "");
+  lines = ReadLogLines(dir_);
+  ASSERT_TRUE(lines.ok());
+  EXPECT_THAT(*lines, IsEmpty());
+}
+
+TEST_F(ReplicaLogFilesTest, ALogWithoutIndexReadsAsStdoutAtItsModificationTime) {
+  Write(internal::kLogFile, "old\nlog\n");
+  struct stat st;
+  ASSERT_EQ(::stat(LogPath(dir_).c_str(), &st), 0);
+  absl::Time modified = absl::TimeFromTimespec(st.st_mtim);
+  absl::StatusOr<std::vector<LogLine>> lines = ReadLogLines(dir_);
+  ASSERT_TRUE(lines.ok()) << lines.status();
+  EXPECT_THAT(*lines, ElementsAre(LogLine{0, modified, LogStream::kStdout, "old"},
+                                  LogLine{4, modified, LogStream::kStdout, "log"}));
+  lines = ReadLogLines(dir_, modified + absl::Seconds(1));
+  ASSERT_TRUE(lines.ok());
+  EXPECT_THAT(*lines, IsEmpty());
+}
+
+TEST_F(ReplicaLogFilesTest, ErrorsNameTheFileAndTheLine) {
+  EXPECT_EQ(ReadLogLines(dir_).status().code(), absl::StatusCode::kNotFound);
+  Write(internal::kLogFile, "abc\n");
+  for (const char* bad : {"0 4 1 x\n", "0 0 1 o\n", "-1 4 1 o\n", "0 4 o\n", "zero 4 1 o\n"}) {
+    Write(internal::kLogIndexFile, bad);
+    absl::Status status = ReadLogLines(dir_).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << bad;
+    EXPECT_THAT(status.message(), HasSubstr("replica.log.index line 1")) << bad;
+  }
+  Write(internal::kLogIndexFile, internal::FormatIndexLine(0, 4, 1, 'o') + internal::FormatIndexLine(4, 9, 1, 'o'));
+  absl::Status status = ReadLogLines(dir_).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(status.message(), HasSubstr("line 2 names bytes 4+9"));
+}
+
+// With the real kiln-shim.
+
+using ShimLogTest = LocalRuntimeTest;
+
+std::vector<LogLine> LinesOrDie(const ReplicaHandle& handle) {
+  absl::StatusOr<std::vector<LogLine>> lines = ReadLogLines(handle.replica_dir);
+  EXPECT_TRUE(lines.ok()) << lines.status();
+  return lines.ok() ? *lines : std::vector<LogLine>{};
+}
+
+TEST_F(ShimLogTest, EachLineKeepsItsStreamAndTheTimeItWasRead) {
+  absl::Time before = absl::Now();
+  ReplicaHandle handle = Launch(Spec("r", {"interleave", "5"}));
+  ASSERT_TRUE(WaitForExit(handle));
+  std::vector<LogLine> lines = LinesOrDie(handle);
+  ASSERT_THAT(lines, SizeIs(10));
+  std::vector<std::string> out, err;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    (lines[i].stream == LogStream::kStdout ? out : err).push_back(lines[i].text);
+    EXPECT_GE(lines[i].time, before);
+    EXPECT_LE(lines[i].time, absl::Now());
+    if (i > 0) {
+      EXPECT_GT(lines[i].offset, lines[i - 1].offset);
+      EXPECT_GE(lines[i].time, lines[i - 1].time);
+    }
+  }
+  EXPECT_THAT(out, ElementsAre("out 0", "out 1", "out 2", "out 3", "out 4"));
+  EXPECT_THAT(err, ElementsAre("err 0", "err 1", "err 2", "err 3", "err 4"));
+  // The 20 ms between rounds show in the times.
+  EXPECT_GE(lines.back().time - lines.front().time, absl::Milliseconds(60));
+  // Byte readers see the same bytes.
+  std::string raw = Log(handle);
+  for (const LogLine& line : lines) EXPECT_EQ(raw.substr(line.offset, line.text.size()), line.text);
+}
+
+TEST_F(ShimLogTest, APartialLineShowsWhileTheReplicaWaitsAndItsEndFollows) {
+  std::string go = internal::JoinPath(root_, "go");
+  ReplicaHandle handle = Launch(Spec("r", {"partial", go}));
+  // After kLogFlushMs the shim appends "50%" without its newline. (Until the shim has opened
+  // the log, there is none: NOT_FOUND.)
+  ASSERT_TRUE(Eventually([&] {
+    absl::StatusOr<std::vector<LogLine>> lines = ReadLogLines(handle.replica_dir);
+    return lines.ok() && lines->size() == 1;
+  }));
+  EXPECT_EQ(LinesOrDie(handle)[0].text, "50%");
+  EXPECT_EQ(Log(handle), "50%");
+  ASSERT_TRUE(internal::WriteFile(go, "").ok());
+  ASSERT_TRUE(WaitForExit(handle));
+  EXPECT_THAT(Texts(LinesOrDie(handle)), ElementsAre("50%", " 100%"));
+  EXPECT_EQ(Log(handle), "50% 100%\n");
+}
+
+TEST_F(ShimLogTest, AVeryLongLineArrivesWholeInBoundedPieces) {
+  constexpr int kLength = 300 * 1000;
+  ReplicaHandle handle = Launch(Spec("r", {"long-line", std::to_string(kLength)}));
+  ASSERT_TRUE(WaitForExit(handle));
+  std::vector<LogLine> lines = LinesOrDie(handle);
+  ASSERT_GE(lines.size(), 2u);  // more than one piece
+  std::string joined;
+  for (const LogLine& line : lines) {
+    EXPECT_LE(line.text.size(), internal::kLogPieceBytes + 16 * 1024);
+    joined += line.text;
+  }
+  EXPECT_EQ(joined, std::string(kLength, 'x'));
+  EXPECT_EQ(Log(handle), std::string(kLength, 'x') + "\n");
+}
+
+TEST_F(ShimLogTest, WhatCannotStartIsAStderrLine) {
+  ReplicaSpec spec = Spec("r", {});
+  spec.argv = {"/no/such/program"};
+  ReplicaHandle handle = Launch(spec);
+  ASSERT_TRUE(WaitForExit(handle));
+  std::vector<LogLine> lines = LinesOrDie(handle);
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_EQ(lines[0].stream, LogStream::kStderr);
+  EXPECT_THAT(lines[0].text, HasSubstr("kiln-shim: cannot run '/no/such/program'"));
+}
+
+TEST_F(ShimLogTest, AppendsToTheLogOfAFolderInUse) {
+  ReplicaHandle first = Launch(Spec("r", {"write-both", "first"}));
+  ASSERT_TRUE(WaitForExit(first));
+  ReplicaHandle second = Launch(Spec("r", {"write-both", "second"}));
+  ASSERT_TRUE(WaitForExit(second, /*count=*/2));
+  std::vector<LogLine> lines = LinesOrDie(second);
+  EXPECT_THAT(Texts(lines), ElementsAre("out:first", "err:first", "out:second", "err:second"));
+  EXPECT_THAT(lines, ::testing::Each(Field(&LogLine::time, ::testing::Gt(absl::UnixEpoch()))));
+}
+
+}  // namespace
+}  // namespace kiln::runtime::testing
