@@ -79,6 +79,13 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
         std::make_unique<control::PipelineReconciler>(app->store_.get(), app->uploader_.get(), app->clock_);
     app->pipeline_reconciler_->Start();
   }
+  // Cloud Logging's entries:list over replica output (gcloud ai custom-jobs stream-logs).
+  app->log_entries_ = std::make_unique<cloud_logging::LogEntriesService>(app->store_.get());
+  app->api_->RegisterTyped<google::logging::v2::ListLogEntriesRequest, google::logging::v2::ListLogEntriesResponse>(
+      "google.logging.v2.LoggingServiceV2.ListLogEntries",
+      [logs = app->log_entries_.get()](const auto& r, const server::CallContext& context) {
+        return logs->ListLogEntries(r, context.may_read_project);
+      });
   app->extensions_ = std::make_unique<JobExtensions>(app->store_.get(), app->reconciler_.get(), app->runtime_.get());
   if (absl::Status s = app->extensions_->Register(*app->api_); !s.ok()) return s;
   if (absl::Status s = RegisterStorageRoutes(*app->api_, app->object_store_.get()); !s.ok()) return s;

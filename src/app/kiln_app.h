@@ -10,6 +10,7 @@
 #include "app/config.h"
 #include "app/job_extensions.h"
 #include "app/registry_uploader.h"
+#include "cloud_logging/log_entries_service.h"
 #include "control/pipeline_reconciler.h"
 #include "service/pipeline_service.h"
 #include "common/clock.h"
@@ -85,6 +86,7 @@ class KilnApp {
   std::unique_ptr<control::LocalPlanner> planner_;
   std::unique_ptr<control::CustomJobReconciler> reconciler_;
   std::unique_ptr<JobExtensions> extensions_;
+  std::unique_ptr<cloud_logging::LogEntriesService> log_entries_;
 };
 
 }  // namespace kiln::app

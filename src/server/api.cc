@@ -27,7 +27,8 @@ bool WantsIntEnums(const HttpRequest& request) {
 
 bool IsWrite(absl::string_view method, absl::string_view path) {
   if (method == "GET" || method == "HEAD") return false;
-  return !absl::EndsWith(path, ":wait");
+  // POSTs that only read: waits, and Cloud Logging's list (whose body names the projects).
+  return !absl::EndsWith(path, ":wait") && path != "/v2/entries:list";
 }
 
 }  // namespace
@@ -72,6 +73,10 @@ absl::StatusOr<HttpResponse> Api::Dispatch(const HttpRequest& request, bool int_
   CallContext context;
   context.project = ProjectOf(request.path);
   context.int_enums = int_enums;
+  context.may_read_project = [this, &request](absl::string_view project) -> absl::Status {
+    if (!authorizer_.has_value()) return absl::OkStatus();
+    return authorizer_->Authorize(request.authorization, project, /*is_write=*/false);
+  };
 
   // Credentials are checked before anything about the path is revealed.
   if (authorizer_.has_value()) {

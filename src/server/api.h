@@ -40,6 +40,10 @@ struct HttpResponse {
 struct CallContext {
   std::string project;  // the project the request path names
   bool int_enums = false;
+  // For RPCs that name projects in their body (Cloud Logging's resourceNames): whether the
+  // caller's credentials may read `project`; PERMISSION_DENIED otherwise. Always OK when kiln
+  // runs without tokens. Never null in a context Api makes.
+  std::function<absl::Status(absl::string_view project)> may_read_project;
 };
 
 // The REST API: authorizes, routes, transcodes to the RPC's request message, calls the RPC's

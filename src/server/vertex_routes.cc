@@ -4,10 +4,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/api/annotations.pb.h"
 #include "google/cloud/aiplatform/v1/dataset_service.pb.h"
 #include "google/cloud/aiplatform/v1/job_service.pb.h"
 #include "google/cloud/aiplatform/v1/model_service.pb.h"
 #include "google/cloud/aiplatform/v1/pipeline_service.pb.h"
+#include "google/logging/v2/logging.pb.h"
 #include "google/longrunning/operations.pb.h"
 
 namespace kiln::server {
@@ -60,6 +62,13 @@ absl::StatusOr<Router> BuildVertexRouter() {
     rules.push_back({ops->FindMethodByName("WaitOperation"), wait});
     rules.push_back({ops->FindMethodByName("ListOperations"), list});
   }
+  // Cloud Logging's entries:list (kiln serves replica output through it), from its annotation.
+  google::logging::v2::ListLogEntriesRequest::descriptor();
+  const google::protobuf::ServiceDescriptor* logging = Service("google.logging.v2.LoggingServiceV2");
+  const google::protobuf::MethodDescriptor* list_entries =
+      logging == nullptr ? nullptr : logging->FindMethodByName("ListLogEntries");
+  if (list_entries == nullptr) return absl::InternalError("google.logging.v2.LoggingServiceV2 is missing from the binary");
+  rules.push_back({list_entries, list_entries->options().GetExtension(google::api::http)});
   return Router::Build(services, rules);
 }
 

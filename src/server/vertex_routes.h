@@ -10,7 +10,8 @@ namespace kiln::server {
 // JobService, ModelService and DatasetService from its google.api.http annotation, plus
 // google.longrunning.Operations (get, list, delete, cancel, wait) under
 // projects/*/locations/* and under each resource collection kiln hosts, as Vertex's service
-// configuration maps them.
+// configuration maps them; and Cloud Logging v2's ListLogEntries (POST /v2/entries:list), through
+// which kiln serves replica output.
 absl::StatusOr<Router> BuildVertexRouter();
 
 }  // namespace kiln::server

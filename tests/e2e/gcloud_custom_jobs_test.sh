@@ -7,10 +7,14 @@ if ! command -v gcloud >/dev/null 2>&1; then
 fi
 
 TOKEN="e2e-gcloud-token-$(date +%s%N)"
+READER="e2e-gcloud-reader-$(date +%s%N)"
 cat >"$WORK/tokens.yaml" <<YAML
 tokens:
   - token: "$TOKEN"
     projects: ["e2e-project"]
+  - token: "$READER"
+    projects: ["e2e-project"]
+    access: read-only
 YAML
 printf '%s' "$TOKEN" >"$WORK/token"
 printf 'wrong-token-0123456789' >"$WORK/bad-token"
@@ -19,6 +23,7 @@ start_kiln --tokens-file "$WORK/tokens.yaml"
 run_gcloud() {
   local token_file="$1"; shift
   CLOUDSDK_API_ENDPOINT_OVERRIDES_AIPLATFORM="$ENDPOINT/" \
+  CLOUDSDK_API_ENDPOINT_OVERRIDES_LOGGING="$ENDPOINT/" \
   CLOUDSDK_AUTH_ACCESS_TOKEN_FILE="$token_file" \
   CLOUDSDK_CORE_PROJECT=e2e-project \
   CLOUDSDK_CONFIG="$WORK/gcloud-config" \
@@ -73,6 +78,42 @@ out="$(run_gcloud "$WORK/token" ai custom-jobs create --region=us-central1 --dis
   || fail "create: $out"
 name="$(printf '%s' "$out" | grep -o 'projects/e2e-project/locations/us-central1/customJobs/[0-9]*' | head -n1)"
 wait_state "${name##*/}" JOB_STATE_SUCCEEDED
+
+# 4b. Its logs, the way gcloud reads them (Cloud Logging entries:list): stream-logs of a finished
+# job prints every line with its severity and task, then stops by itself.
+cat >"$WORK/talk.py" <<'PY'
+import sys
+for i in range(3):
+    print("to stdout", i, flush=True)
+    print("to stderr", i, file=sys.stderr, flush=True)
+PY
+out="$(run_gcloud "$WORK/token" ai custom-jobs create --region=us-central1 --display-name=talk \
+  --worker-pool-spec=machine-type=n1-standard-4,replica-count=1,container-image-uri=$IMAGE \
+  --command=/usr/bin/python3 --args="$WORK/talk.py" 2>&1)" || fail "create: $out"
+name="$(printf '%s' "$out" | grep -o 'projects/e2e-project/locations/us-central1/customJobs/[0-9]*' | head -n1)"
+talk="${name##*/}"
+wait_state "$talk" JOB_STATE_SUCCEEDED
+# gcloud reads entries older than 5 s only, then stops after two empty polls of a finished job.
+out="$(timeout 90 bash -c "$(declare -f run_gcloud); ENDPOINT='$ENDPOINT' WORK='$WORK'
+  run_gcloud '$WORK/token' ai custom-jobs stream-logs '$talk' --region=us-central1 --polling-interval=1" 2>&1)" \
+  || fail "stream-logs failed or did not stop: $out"
+for i in 0 1 2; do
+  printf '%s\n' "$out" | grep -Eq "^INFO[[:space:]].*workerpool0-0[[:space:]]+to stdout $i\$" \
+    || fail "stream-logs shows stdout line $i as INFO: $out"
+  printf '%s\n' "$out" | grep -Eq "^ERROR[[:space:]].*workerpool0-0[[:space:]]+to stderr $i\$" \
+    || fail "stream-logs shows stderr line $i as ERROR: $out"
+done
+[ "$(printf '%s\n' "$out" | grep -c 'to std')" = 6 ] || fail "stream-logs printed each line once: $out"
+echo "stream-logs output:"; printf "%s\n" "$out" | head -8
+# gcloud logging read (newest first by default) with a read-only token.
+printf '%s' "$READER" >"$WORK/reader-token"
+out="$(run_gcloud "$WORK/reader-token" logging read "resource.type=ml_job AND resource.labels.job_id=$talk AND severity=ERROR" \
+  --format='value(textPayload)' 2>&1)" || fail "logging read: $out"
+[ "$out" = "$(printf 'to stderr 2\nto stderr 1\nto stderr 0')" ] || fail "logging read, newest first: $out"
+# A token may not read another project's logs.
+code="$(curl -sS -o "$WORK/denied.json" -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d '{"resourceNames": ["projects/someone-else"]}' "$ENDPOINT/v2/entries:list")"
+[ "$code" = 403 ] || fail "entries:list of another project: HTTP $code $(cat "$WORK/denied.json")"
 
 # 5. A wrong token is refused, and gcloud says so.
 if out="$(run_gcloud "$WORK/bad-token" ai custom-jobs list --region=us-central1 2>&1)"; then
