@@ -12,6 +12,7 @@
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "nlohmann/json.hpp"
 #include "protojson/json_codec.h"
+#include "runtime/replica_log.h"
 #include "service/job_service.h"
 #include "service/repository.h"
 #include "service/resource_name.h"
@@ -200,7 +201,7 @@ absl::StatusOr<server::HttpResponse> JobExtensions::Logs(const std::string& job_
     return response;
   }
 
-  std::string path = absl::StrCat(record->replica_dir, "/replica.log");
+  std::string path = runtime::LogPath(record->replica_dir);
   // Whether the replica can still write: not when it has exited, or the job has ended.
   auto finished = [&]() {
     if (record->handle.empty()) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
 #include "protojson/proto_time.h"
+#include "runtime/replica_log.h"
 #include "nlohmann/json.hpp"
 #include "service/job_service.h"
 #include "service/repository.h"
@@ -519,15 +519,7 @@ absl::Status CustomJobReconciler::CleanUp(const std::string& job_name) {
 }
 
 std::string CustomJobReconciler::LogTail(const std::string& replica_dir) const {
-  std::ifstream in(absl::StrCat(replica_dir, "/replica.log"));
-  if (!in) return "";
-  std::deque<std::string> lines;
-  std::string line;
-  while (std::getline(in, line)) {
-    lines.push_back(line);
-    if (static_cast<int>(lines.size()) > options_.log_tail_lines) lines.pop_front();
-  }
-  return absl::StrJoin(lines, "\n");
+  return runtime::ReadLogTail(replica_dir, options_.log_tail_lines);
 }
 
 }  // namespace kiln::control

@@ -4,12 +4,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "runtime/replica_files.h"
 #include "runtime/replica_layout.h"
@@ -92,6 +95,25 @@ class LogFile {
 
 std::string LogPath(absl::string_view replica_dir) {
   return internal::JoinPath(replica_dir, internal::kLogFile);
+}
+
+std::string ReadLogTail(absl::string_view replica_dir, int max_lines, int64_t max_bytes) {
+  const std::string path = LogPath(replica_dir);
+  LogFile log;
+  if (max_lines <= 0 || !log.Open(path).ok()) return "";
+  int64_t from = std::max<int64_t>(0, log.size() - max_bytes);
+  absl::StatusOr<std::string> bytes = log.Read(from, log.size() - from, path);
+  if (!bytes.ok()) return "";
+  absl::string_view text = *bytes;
+  if (from > 0) {  // the first line is cut: drop it unless it is all there is
+    size_t newline = text.find('\n');
+    if (newline != absl::string_view::npos) text.remove_prefix(newline + 1);
+  }
+  if (absl::EndsWith(text, "\n")) text.remove_suffix(1);
+  if (text.empty()) return "";
+  std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
+  size_t first = lines.size() > static_cast<size_t>(max_lines) ? lines.size() - max_lines : 0;
+  return absl::StrJoin(lines.begin() + static_cast<std::ptrdiff_t>(first), lines.end(), "\n");
 }
 
 absl::StatusOr<std::vector<LogLine>> ReadLogLines(absl::string_view replica_dir, absl::Time since) {

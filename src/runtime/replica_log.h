@@ -32,6 +32,11 @@ struct LogLine {
 // "<replica_dir>/replica.log".
 std::string LogPath(absl::string_view replica_dir);
 
+// The last `max_lines` lines of replica.log (joined by "\n", no trailing newline), read from
+// at most its last `max_bytes`: for error messages, cheap however large the log. "" when the
+// folder has no log.
+std::string ReadLogTail(absl::string_view replica_dir, int max_lines, int64_t max_bytes = 64 * 1024);
+
 // The lines the shim has recorded so far in `replica_dir`, in the order it appended them, from
 // pieces read at or after `since` (earlier pieces are skipped without reading their bytes).
 // Bytes not yet in the index (being appended) are left for a later call, so a line is never

@@ -110,6 +110,22 @@ TEST_F(ReplicaLogFilesTest, ErrorsNameTheFileAndTheLine) {
   EXPECT_THAT(status.message(), HasSubstr("line 2 names bytes 4+9"));
 }
 
+TEST_F(ReplicaLogFilesTest, TailGivesTheLastLinesFromTheEndOfTheFileOnly) {
+  EXPECT_EQ(ReadLogTail(dir_, 3), "");  // no log
+  Write(internal::kLogFile, "");
+  EXPECT_EQ(ReadLogTail(dir_, 3), "");
+  Write(internal::kLogFile, "one\ntwo\nthree\nfour\n");
+  EXPECT_EQ(ReadLogTail(dir_, 2), "three\nfour");
+  EXPECT_EQ(ReadLogTail(dir_, 10), "one\ntwo\nthree\nfour");
+  EXPECT_EQ(ReadLogTail(dir_, 0), "");
+  Write(internal::kLogFile, "no newline at the end");
+  EXPECT_EQ(ReadLogTail(dir_, 2), "no newline at the end");
+  // Only the last max_bytes are read; a line cut by that window is dropped.
+  Write(internal::kLogFile, std::string(100, 'a') + "\nbb\ncc\n");
+  EXPECT_EQ(ReadLogTail(dir_, 5, /*max_bytes=*/8), "bb\ncc");
+  EXPECT_EQ(ReadLogTail(dir_, 5, /*max_bytes=*/4), "cc");
+}
+
 // With the real kiln-shim.
 
 using ShimLogTest = LocalRuntimeTest;
