@@ -75,6 +75,8 @@ TEST_F(LogEntriesTest, EachLineIsAnEntryAsVertexWritesThem) {
   EXPECT_THAT(Texts(List({{"filter", absl::StrCat("resource.labels.job_id=", id, " severity=ERROR")}})),
               ElementsAre("err 0", "err 1", "err 2"));
   EXPECT_THAT(Texts(List({{"filter", "textPayload:\"out*\" AND textPayload!=\"out 1\""}})), ElementsAre("out 0", "out 2"));
+  EXPECT_THAT(Texts(List({{"filter", "severity>=WARNING"}})), ElementsAre("err 0", "err 1", "err 2"));
+  EXPECT_THAT(Texts(List({{"filter", "severity<ERROR AND severity>DEBUG"}})), ElementsAre("out 0", "out 1", "out 2"));
   EXPECT_THAT(Texts(List({{"filter", "resource.labels.job_id=\"999\""}})), ElementsAre());
   EXPECT_THAT(Texts(List({{"filter", "resource.type=\"gce_instance\""}})), ElementsAre());
   EXPECT_THAT(Texts(List({{"resourceNames", {"projects/other"}}})), ElementsAre());

@@ -39,7 +39,7 @@ const std::vector<filter::FieldSpec>& Fields() {
       {"resource.labels", "resource.labels"},
       {"logName", "log_name"},
       {"log_name", "log_name"},
-      {"severity", "severity"},
+      {"severity", "severity", /*ordered=*/true},  // DEBUG < INFO < ... < ERROR
       {"timestamp", "timestamp"},
       {"receiveTimestamp", "receive_timestamp"},
       {"receive_timestamp", "receive_timestamp"},

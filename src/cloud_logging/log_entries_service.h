@@ -24,7 +24,7 @@ namespace kiln::cloud_logging {
 //
 // Request rules: resourceNames must be non-empty and each "projects/{project}"; filter is the
 // Logging query language's AIP-160 subset (filter/filter.h) over resource.type,
-// resource.labels.*, logName, severity (= and !=), timestamp, receiveTimestamp, insertId,
+// resource.labels.*, logName, severity (ordered: severity>=WARNING), timestamp, receiveTimestamp, insertId,
 // textPayload and labels.*; orderBy "timestamp asc" (default) or "timestamp desc"; pageSize
 // 0 → 50, at most 1000. Entries are ordered by (timestamp, insertId) and pages resume after the
 // last entry returned, so entries written while paging are not skipped. A filter pinning

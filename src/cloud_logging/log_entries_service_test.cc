@@ -91,8 +91,10 @@ TEST_F(LogEntriesServiceTest, OrderPageSizeFilterAndTokenAreChecked) {
   request = Request();
   request.set_filter("jsonPayload.message=\"x\"");
   ExpectInvalid(request, "unknown field \"jsonPayload.message\"");
-  request.set_filter("severity>=ERROR");  // severity compares by = and != only here
-  ExpectInvalid(request, "severity");
+  request.set_filter("severity:ERROR");
+  ExpectInvalid(request, "operator \":\" does not apply to enum field \"severity\"");
+  request.set_filter("severity>=LOUD");
+  ExpectInvalid(request, "is not a value of google.logging.type.LogSeverity");
   request.set_filter("timestamp>=\"yesterday\"");
   ExpectInvalid(request, "bad timestamp");
   request = Request();

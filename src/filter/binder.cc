@@ -119,6 +119,7 @@ absl::StatusOr<FieldTable> FieldTable::Build(const Descriptor* descriptor,
     }
     ResolvedField resolved;
     resolved.filter_name = spec.filter_name;
+    resolved.ordered = spec.ordered;
     const Descriptor* current = descriptor;
     std::vector<std::string> steps = absl::StrSplit(spec.proto_path, '.');
     for (size_t i = 0; i < steps.size(); ++i) {
@@ -194,6 +195,10 @@ absl::Status FieldTable::CheckOperator(absl::string_view text, const Target& tar
   absl::string_view allowed;
   switch (check) {
     case Check::kEnum:
+      if (op.op == Op::kEq || op.op == Op::kNe) return absl::OkStatus();
+      if (target.field->ordered && op.op != Op::kHas) return absl::OkStatus();
+      allowed = target.field->ordered ? "= != < <= > >=" : "= !=";
+      break;
     case Check::kBool:
       if (op.op == Op::kEq || op.op == Op::kNe) return absl::OkStatus();
       allowed = "= !=";

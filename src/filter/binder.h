@@ -23,6 +23,7 @@ struct ResolvedField {
   std::vector<const google::protobuf::FieldDescriptor*> parents;  // singular message fields
   const google::protobuf::FieldDescriptor* field = nullptr;
   Check check = Check::kString;  // maps: kMapValue
+  bool ordered = false;          // enums: FieldSpec::ordered
 };
 
 // What the left-hand side of a comparison names.

@@ -2,6 +2,7 @@
 #define KILN_FILTER_FIELD_SPEC_H_
 
 #include <string>
+#include <utility>
 
 namespace kiln::filter {
 
@@ -11,9 +12,16 @@ namespace kiln::filter {
 // {"labels", "labels"}, or {"network", "job_spec.network"} (every step but the last must be a
 // singular message field). The last field must be a singular string, enum, integer, float,
 // double or bool field, a google.protobuf.Timestamp, or a map<string, string>.
+//
+// `ordered` (enums only): the enum's values are ranked by number, so `< <= > >=` apply too, as
+// for Cloud Logging's `severity>=WARNING`. Vertex's enums (states) take only `=` and `!=`.
 struct FieldSpec {
+  FieldSpec(std::string filter_name, std::string proto_path, bool ordered = false)
+      : filter_name(std::move(filter_name)), proto_path(std::move(proto_path)), ordered(ordered) {}
+
   std::string filter_name;
   std::string proto_path;
+  bool ordered = false;
 };
 
 }  // namespace kiln::filter

@@ -17,7 +17,8 @@
 //   * string: `=` / `!=` exact; `< <= > >=` bytewise lexical order. `:` matches an anchored glob
 //     where `*` matches any run of characters (`display_name:"my_pipeline_*"`); without a `*`,
 //     `:` is equality (AIP-160's "has" on a scalar). `field:*` means "non-empty".
-//   * enum: `=` / `!=` only; the value is a value name (quoted or bare) or a defined number.
+//   * enum: `=` / `!=` (all six comparisons, by number, for a FieldSpec marked `ordered`); the
+//     value is a value name (quoted or bare) or a defined number.
 //   * google.protobuf.Timestamp: `= != < <= > >=` with an RFC 3339 value (quoted or bare); an
 //     unset timestamp reads as 1970-01-01T00:00:00Z. `:` is an error.
 //   * map<string, string> (labels): `labels.KEY OP VALUE` with string semantics on the value,

@@ -334,5 +334,25 @@ TEST(IntegerFilterTest, Int32AndInt64) {
   EXPECT_TRUE(big->Matches(checkpoint));
 }
 
+TEST(OrderedEnumTest, AnOrderedEnumComparesByNumber) {
+  std::vector<FieldSpec> fields = {{"state", "state", /*ordered=*/true}};
+  absl::StatusOr<Filter> at_least_running =
+      Filter::Parse("state>=PIPELINE_STATE_RUNNING", v1::TrainingPipeline::descriptor(), fields);
+  ASSERT_TRUE(at_least_running.ok()) << at_least_running.status();
+  v1::TrainingPipeline pipeline;
+  for (auto [state, matches] : {std::pair{v1::PIPELINE_STATE_QUEUED, false},
+                                std::pair{v1::PIPELINE_STATE_RUNNING, true},
+                                std::pair{v1::PIPELINE_STATE_FAILED, true}}) {
+    pipeline.set_state(state);
+    EXPECT_EQ(at_least_running->Matches(pipeline), matches) << state;
+  }
+  absl::StatusOr<Filter> below = Filter::Parse("state<3", v1::TrainingPipeline::descriptor(), fields);
+  ASSERT_TRUE(below.ok());
+  pipeline.set_state(v1::PIPELINE_STATE_PENDING);  // 2
+  EXPECT_TRUE(below->Matches(pipeline));
+  absl::Status has = Filter::Parse("state:3", v1::TrainingPipeline::descriptor(), fields).status();
+  EXPECT_THAT(has.message(), ::testing::HasSubstr("use one of: = != < <= > >="));
+}
+
 }  // namespace
 }  // namespace kiln::filter
