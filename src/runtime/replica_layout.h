@@ -19,6 +19,8 @@
 //                              A piece holds whole lines of one stream, except when a partial
 //                              line waited kLogFlushMs or filled kLogPieceBytes. Bytes with no
 //                              line here yet are being written (replica_log.h reads it).
+//                              Created just before the first piece is appended, so a log
+//                              with bytes and no index was written by an older shim.
 //   <replica_dir>/stop         written by Stop: the grace period in milliseconds
 //   <replica_dir>/exit.json    written atomically (exit.json.tmp, rename; no fsync) by the
 //                              shim once nothing of the replica runs any more:
@@ -26,7 +28,7 @@
 //                               "end_time": "2026-01-01T00:00:00.123456789+00:00"}
 //
 // A prepared slot (LocalRuntime's warm pool) is a folder holding empty spec.json, replica.pid,
-// replica.log, replica.log.index and exit.json.tmp, renamed into place as the replica_dir: creating files costs
+// replica.log and exit.json.tmp, renamed into place as the replica_dir: creating files costs
 // far more than opening existing ones on some file systems, so that is done ahead of need.
 
 #include <cstddef>

@@ -69,6 +69,11 @@ class LogFile {
     if (fd_ < 0 || ::fstat(fd_, &stat_) != 0) return absl::ErrnoToStatus(errno, path);
     return absl::OkStatus();
   }
+  // Reads the size and modification time again (the log only grows).
+  absl::Status Restat(const std::string& path) {
+    if (::fstat(fd_, &stat_) != 0) return absl::ErrnoToStatus(errno, path);
+    return absl::OkStatus();
+  }
   int64_t size() const { return static_cast<int64_t>(stat_.st_size); }
   absl::Time modified() const { return absl::TimeFromTimespec(stat_.st_mtim); }
   absl::StatusOr<std::string> Read(int64_t offset, int64_t length, const std::string& path) const {
@@ -119,21 +124,26 @@ std::string ReadLogTail(absl::string_view replica_dir, int max_lines, int64_t ma
 absl::StatusOr<std::vector<LogLine>> ReadLogLines(absl::string_view replica_dir, absl::Time since) {
   const std::string log_path = LogPath(replica_dir);
   const std::string index_path = internal::JoinPath(replica_dir, internal::kLogIndexFile);
-  // The index first: every piece it names was wholly appended to the log before.
-  absl::StatusOr<std::string> index = internal::ReadFile(index_path);
+  // The shim creates the index before it appends its first piece. So: the log's size first;
+  // then the index, absent only if nothing was appended by this kind of shim at that size.
   LogFile log;
   if (absl::Status s = log.Open(log_path); !s.ok()) return s;
+  absl::StatusOr<std::string> index = internal::ReadFile(index_path);
   std::vector<LogLine> lines;
 
   if (!index.ok()) {
     if (index.status().code() != absl::StatusCode::kNotFound) return index.status();
-    if (log.modified() < since) return lines;
+    // No output yet, or a log written by an older shim: all of it, as stdout, timed at its
+    // last modification.
+    if (log.size() == 0 || log.modified() < since) return lines;
     absl::StatusOr<std::string> all = log.Read(0, log.size(), log_path);
     if (!all.ok()) return all.status();
     AppendLines(*all, 0, log.modified(), LogStream::kStdout, lines);
     return lines;
   }
 
+  // Every piece the index names was wholly appended before its line: within the size now.
+  if (absl::Status s = log.Restat(log_path); !s.ok()) return s;
   // Only whole index lines: the last one may be being written.
   absl::string_view text = *index;
   text = text.substr(0, text.rfind('\n') == absl::string_view::npos ? 0 : text.rfind('\n') + 1);

@@ -93,6 +93,11 @@ TEST_F(ReplicaLogFilesTest, ALogWithoutIndexReadsAsStdoutAtItsModificationTime) 
   lines = ReadLogLines(dir_, modified + absl::Seconds(1));
   ASSERT_TRUE(lines.ok());
   EXPECT_THAT(*lines, IsEmpty());
+  // A replica that printed nothing has an empty log and no index.
+  Write(internal::kLogFile, "");
+  lines = ReadLogLines(dir_);
+  ASSERT_TRUE(lines.ok());
+  EXPECT_THAT(*lines, IsEmpty());
 }
 
 TEST_F(ReplicaLogFilesTest, ErrorsNameTheFileAndTheLine) {
@@ -191,6 +196,13 @@ TEST_F(ShimLogTest, AVeryLongLineArrivesWholeInBoundedPieces) {
   }
   EXPECT_EQ(joined, std::string(kLength, 'x'));
   EXPECT_EQ(Log(handle), std::string(kLength, 'x') + "\n");
+}
+
+TEST_F(ShimLogTest, AReplicaThatPrintsNothingGetsNoIndex) {
+  ReplicaHandle handle = Launch(Spec("r", {"exit", "0"}));
+  ASSERT_TRUE(WaitForExit(handle));
+  EXPECT_FALSE(std::filesystem::exists(internal::JoinPath(handle.replica_dir, internal::kLogIndexFile)));
+  EXPECT_THAT(LinesOrDie(handle), IsEmpty());
 }
 
 TEST_F(ShimLogTest, WhatCannotStartIsAStderrLine) {

@@ -66,8 +66,9 @@ bool ShimOutput::Open(const std::string& dir) {
   constexpr int kAppend = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
   log_fd_ = ::open(JoinPath(dir, kLogFile).c_str(), kAppend, 0644);
   if (log_fd_ < 0) return false;
-  index_fd_ = ::open(JoinPath(dir, kLogIndexFile).c_str(), kAppend, 0644);
-  if (index_fd_ < 0) return false;
+  // The index is created with the first piece (Append): a replica that prints nothing costs no
+  // file creation, which is the most expensive step on some file systems (replica_layout.h).
+  index_path_ = JoinPath(dir, kLogIndexFile);
   for (Stream* s : {&out_, &err_}) {
     int ends[2];
     if (::pipe2(ends, O_CLOEXEC) != 0) return false;
@@ -170,6 +171,12 @@ void ShimOutput::Note(const std::string& message) {
 }
 
 void ShimOutput::Append(const char* data, size_t size, int64_t unix_nanos, char tag) {
+  if (index_fd_ < 0) {
+    // Before the first byte reaches the log: readers take a log without an index for one
+    // written by an older shim (replica_log.h).
+    index_fd_ = ::open(index_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (index_fd_ < 0) return;  // the piece is dropped rather than left without its record
+  }
   if (!WriteAll(log_fd_, data, size)) return;  // e.g. a full disk: the piece is lost
   // O_APPEND: the file offset is now the end of this piece, wherever the log ended before.
   off_t end = ::lseek(log_fd_, 0, SEEK_CUR);

@@ -88,7 +88,8 @@ class ShimOutput {
   Stream out_{'o'};
   Stream err_{'e'};
   int log_fd_ = -1;
-  int index_fd_ = -1;
+  int index_fd_ = -1;  // opened (created) by the first Append
+  std::string index_path_;
 };
 
 }  // namespace kiln::runtime::internal

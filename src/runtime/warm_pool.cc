@@ -226,7 +226,7 @@ absl::StatusOr<std::string> WarmPool::MakeSlot() {
     slot = absl::StrCat(slot_prefix_, next_slot_++);
   }
   if (::mkdir(slot.c_str(), 0755) != 0) return Errno(errno, absl::StrCat("mkdir ", slot));
-  for (const char* name : {kSpecFile, kReplicaPidFile, kLogFile, kLogIndexFile, kExitTempFile}) {
+  for (const char* name : {kSpecFile, kReplicaPidFile, kLogFile, kExitTempFile}) {
     absl::Status status = WriteFile(JoinPath(slot, name), "");
     if (!status.ok()) {
       std::error_code error;

@@ -49,7 +49,7 @@ TEST_F(WarmPoolTest, RefillStartsIdleShimsAndMakesSlots) {
     std::optional<std::string> slot = pool.TakeSlot();
     ASSERT_TRUE(slot.has_value());
     for (const char* name : {internal::kSpecFile, internal::kReplicaPidFile, internal::kLogFile,
-                             internal::kLogIndexFile, internal::kExitTempFile}) {
+                             internal::kExitTempFile}) {
       absl::StatusOr<std::string> content = internal::ReadFile(internal::JoinPath(*slot, name));
       ASSERT_TRUE(content.ok()) << name;
       EXPECT_EQ(*content, "") << name;
