@@ -1,5 +1,8 @@
 #include "control/pipeline_reconciler.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
@@ -54,12 +57,13 @@ std::string BackingCustomJob(const v1::TrainingPipeline& pipeline) {
 }
 
 PipelineReconciler::PipelineReconciler(store::Store* store, ModelUploader* uploader, const Clock* clock,
-                                       absl::Duration resync_interval)
+                                       absl::Duration resync_interval, int upload_threads)
     : store_(store),
       uploader_(uploader),
       clock_(clock),
       loop_("trainingPipelines", [this](const std::string& name) { return ReconcileOnce(name); },
-            [this] { return Unfinished(); }, resync_interval) {}
+            [this] { return Unfinished(); }, resync_interval),
+      upload_threads_wanted_(std::max(1, upload_threads)) {}
 
 PipelineReconciler::~PipelineReconciler() { Stop(); }
 
@@ -85,7 +89,82 @@ void PipelineReconciler::Start() {
   loop_.Start();
 }
 
-void PipelineReconciler::Stop() { loop_.Stop(); }
+void PipelineReconciler::Stop() {
+  loop_.Stop();
+  StopUploads();
+}
+
+void PipelineReconciler::StopUploads() {
+  std::vector<std::thread> threads;
+  {
+    absl::MutexLock lock(&upload_mu_);
+    uploads_stopping_ = true;
+    threads.swap(upload_threads_);
+    // Queued uploads never started: forget them (the next kiln's resync starts them again).
+    for (const PendingUpload& pending : upload_queue_) uploads_.erase(pending.pipeline.name());
+    upload_queue_.clear();
+  }
+  for (std::thread& t : threads) t.join();  // an upload in progress ends first
+  absl::MutexLock lock(&upload_mu_);
+  uploads_stopping_ = false;  // ReconcileOnce may start them again (tests)
+}
+
+void PipelineReconciler::WaitForUploads() {
+  absl::MutexLock lock(&upload_mu_);
+  upload_mu_.Await(absl::Condition(
+      +[](PipelineReconciler* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->upload_mu_) {
+        return self->upload_queue_.empty() && self->uploads_running_ == 0;
+      },
+      this));
+}
+
+std::optional<absl::StatusOr<ModelUploader::Uploaded>> PipelineReconciler::UploadOutcome(
+    const v1::TrainingPipeline& pipeline, const std::string& artifact_uri) {
+  absl::MutexLock lock(&upload_mu_);
+  auto it = uploads_.find(pipeline.name());
+  if (it != uploads_.end()) {
+    if (!it->second.has_value()) return std::nullopt;  // running
+    std::optional<absl::StatusOr<ModelUploader::Uploaded>> outcome = std::move(it->second);
+    uploads_.erase(it);
+    return outcome;
+  }
+  uploads_.emplace(pipeline.name(), std::nullopt);
+  upload_queue_.push_back({pipeline, artifact_uri});
+  if (static_cast<int>(upload_threads_.size()) < upload_threads_wanted_) {
+    upload_threads_.emplace_back([this] { RunUploads(); });
+  }
+  return std::nullopt;
+}
+
+bool PipelineReconciler::UploadStarted(const std::string& pipeline) {
+  absl::MutexLock lock(&upload_mu_);
+  return uploads_.count(pipeline) > 0;
+}
+
+void PipelineReconciler::RunUploads() {
+  while (true) {
+    PendingUpload next;
+    {
+      absl::MutexLock lock(&upload_mu_);
+      upload_mu_.Await(absl::Condition(
+          +[](PipelineReconciler* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->upload_mu_) {
+            return self->uploads_stopping_ || !self->upload_queue_.empty();
+          },
+          this));
+      if (uploads_stopping_) return;
+      next = std::move(upload_queue_.front());
+      upload_queue_.pop_front();
+      ++uploads_running_;
+    }
+    absl::StatusOr<ModelUploader::Uploaded> outcome = uploader_->Upload(next.pipeline, next.artifact_uri);
+    {
+      absl::MutexLock lock(&upload_mu_);
+      uploads_[next.pipeline.name()] = std::move(outcome);
+      --uploads_running_;
+    }
+    loop_.Enqueue(next.pipeline.name());  // its next step records the outcome
+  }
+}
 
 std::vector<std::string> PipelineReconciler::Unfinished() {
   absl::StatusOr<std::vector<std::string>> names =
@@ -99,7 +178,12 @@ std::vector<std::string> PipelineReconciler::Unfinished() {
 
 absl::Status PipelineReconciler::ReconcileOnce(const std::string& name) {
   absl::StatusOr<v1::TrainingPipeline> read = service::Get(*store_, Pipelines(), name);
-  if (absl::IsNotFound(read.status())) return absl::OkStatus();  // deleted
+  if (absl::IsNotFound(read.status())) {  // deleted: forget an upload's outcome
+    absl::MutexLock lock(&upload_mu_);
+    auto it = uploads_.find(name);
+    if (it != uploads_.end() && it->second.has_value()) uploads_.erase(it);
+    return absl::OkStatus();
+  }
   if (!read.ok()) return read.status();
   v1::TrainingPipeline pipeline = *std::move(read);
   if (service::IsFinalPipelineState(pipeline.state())) return absl::OkStatus();
@@ -161,7 +245,9 @@ absl::Status PipelineReconciler::Follow(v1::TrainingPipeline pipeline, const std
   if (!read.ok()) return read.status();
   const v1::CustomJob& job = *read;
 
-  if (pipeline.state() == v1::PIPELINE_STATE_CANCELLING) {
+  // Once its upload has started, a pipeline goes on to SUCCEEDED even if cancelled meanwhile.
+  bool uploading = job.state() == v1::JOB_STATE_SUCCEEDED && UploadStarted(pipeline.name());
+  if (pipeline.state() == v1::PIPELINE_STATE_CANCELLING && !uploading) {
     if (service::IsFinalJobState(job.state())) {
       return Finish(pipeline.name(), v1::PIPELINE_STATE_CANCELLED, absl::CancelledError("TrainingPipeline was cancelled."));
     }
@@ -182,7 +268,9 @@ absl::Status PipelineReconciler::Follow(v1::TrainingPipeline pipeline, const std
       if (!spec.ok()) return Finish(pipeline.name(), v1::PIPELINE_STATE_FAILED, spec.status());
       absl::StatusOr<std::string> uri = service::ModelArtifactUri(pipeline, *spec);
       if (!uri.ok()) return Finish(pipeline.name(), v1::PIPELINE_STATE_FAILED, uri.status());
-      absl::StatusOr<ModelUploader::Uploaded> uploaded = uploader_->Upload(pipeline, *uri);
+      std::optional<absl::StatusOr<ModelUploader::Uploaded>> outcome = UploadOutcome(pipeline, *uri);
+      if (!outcome.has_value()) return absl::OkStatus();  // uploading: its end enqueues us
+      absl::StatusOr<ModelUploader::Uploaded>& uploaded = *outcome;
       if (!uploaded.ok()) {
         return Finish(pipeline.name(), v1::PIPELINE_STATE_FAILED,
                       absl::Status(uploaded.status().code(),

@@ -1,8 +1,12 @@
 #ifndef KILN_CONTROL_PIPELINE_RECONCILER_H_
 #define KILN_CONTROL_PIPELINE_RECONCILER_H_
 
+#include <deque>
 #include <map>
+#include <optional>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -42,20 +46,29 @@ class ModelUploader {
 //     <baseOutputDirectory>/model/ (missing or empty artifacts fail the pipeline naming the URI),
 //     then the pipeline SUCCEEDS with modelToUpload.name and .versionId filled. The job failed:
 //     the pipeline fails with the job's error.
+//     Uploads copy artifacts, which may take minutes, so they run on their own threads
+//     (`upload_threads`, started on first use): the step that finds the job succeeded starts the
+//     upload and returns, and the upload's end enqueues the pipeline, whose next step records
+//     the outcome. Other pipelines' steps never wait for a copy. A cancel that arrives once the
+//     upload has started is too late: the pipeline still SUCCEEDS with its model.
 // (4)(5) Cancelling the pipeline cancels its job; once the job has ended the pipeline is
 //     CANCELLED with error.code 1.
 // Woken by commits of pipelines and of their backing jobs; a 10 s resync is the safety net.
-// Threading: one worker thread (WorkLoop); Start/Stop from the owner's thread.
+// Threading: one worker thread (WorkLoop) plus the upload threads; Start/Stop from the owner's
+// thread. Stop waits for uploads in progress to end (they are idempotent, so a kill -9 instead
+// is safe too: the next kiln uploads again and gets the same version).
 class PipelineReconciler {
  public:
   PipelineReconciler(store::Store* store, ModelUploader* uploader, const Clock* clock,
-                     absl::Duration resync_interval = absl::Seconds(10));
+                     absl::Duration resync_interval = absl::Seconds(10), int upload_threads = 2);
   ~PipelineReconciler();
 
   void Start();
   void Stop();
   // One step for `name` on the caller's thread (tests drive the machine with it).
   absl::Status ReconcileOnce(const std::string& name);
+  // Blocks until no upload is queued or running (tests, with ReconcileOnce).
+  void WaitForUploads();
 
  private:
   std::vector<std::string> Unfinished();
@@ -63,6 +76,18 @@ class PipelineReconciler {
   absl::Status Follow(google::cloud::aiplatform::v1::TrainingPipeline pipeline, const std::string& job_name);
   absl::Status Finish(const std::string& name, google::cloud::aiplatform::v1::PipelineState state,
                       const absl::Status& error, const ModelUploader::Uploaded* model = nullptr);
+  // The outcome of `pipeline`'s upload once it has ended (and forgets it); nullopt while it
+  // runs, after starting it if it was not.
+  std::optional<absl::StatusOr<ModelUploader::Uploaded>> UploadOutcome(
+      const google::cloud::aiplatform::v1::TrainingPipeline& pipeline, const std::string& artifact_uri);
+  bool UploadStarted(const std::string& pipeline);
+  void RunUploads();
+  void StopUploads();
+
+  struct PendingUpload {
+    google::cloud::aiplatform::v1::TrainingPipeline pipeline;
+    std::string artifact_uri;
+  };
 
   store::Store* store_;
   ModelUploader* uploader_;
@@ -71,6 +96,16 @@ class PipelineReconciler {
   std::map<std::string, std::string> pipeline_of_job_ ABSL_GUARDED_BY(mu_);
   bool listening_ = false;
   WorkLoop loop_;
+
+  const int upload_threads_wanted_;
+  absl::Mutex upload_mu_;
+  std::deque<PendingUpload> upload_queue_ ABSL_GUARDED_BY(upload_mu_);
+  // Per pipeline: nullopt while queued or running, then its outcome until a step takes it.
+  std::map<std::string, std::optional<absl::StatusOr<ModelUploader::Uploaded>>> uploads_
+      ABSL_GUARDED_BY(upload_mu_);
+  int uploads_running_ ABSL_GUARDED_BY(upload_mu_) = 0;
+  bool uploads_stopping_ ABSL_GUARDED_BY(upload_mu_) = false;
+  std::vector<std::thread> upload_threads_;  // guarded by upload_mu_ for starting
 };
 
 // The backing CustomJob named in a pipeline's trainingTaskMetadata ("" if none yet).

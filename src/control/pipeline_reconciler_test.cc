@@ -1,5 +1,9 @@
 #include "control/pipeline_reconciler.h"
 
+#include <algorithm>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -14,25 +18,43 @@ using ::testing::HasSubstr;
 
 constexpr char kPipeline[] = "projects/p/locations/l/trainingPipelines/1";
 
+// Records uploads; with `hold` set, each upload waits until Release() (or 30 s).
 class FakeUploader : public ModelUploader {
  public:
   absl::StatusOr<Uploaded> Upload(const v1::TrainingPipeline& pipeline, const std::string& uri) override {
+    absl::MutexLock lock(&mu_);
     uris.push_back(uri);
+    started.push_back(pipeline.name());
+    if (hold) mu_.AwaitWithTimeout(absl::Condition(&released_), absl::Seconds(30));
     if (!error.ok()) return error;
     return Uploaded{"projects/p/locations/l/models/9", "1"};
   }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    released_ = true;
+  }
+  bool Started(const std::string& pipeline) {
+    absl::MutexLock lock(&mu_);
+    return std::find(started.begin(), started.end(), pipeline) != started.end();
+  }
+  absl::Mutex mu_;
   std::vector<std::string> uris;
+  std::vector<std::string> started;
   absl::Status error;
+  bool hold = false;
+
+ private:
+  bool released_ = false;
 };
 
 class PipelineReconcilerTest : public ::testing::Test {
  protected:
   PipelineReconcilerTest() : store_(*store::Store::Open(":memory:")), reconciler_(store_.get(), &uploader_, &clock_) {}
 
-  void Create(const std::string& extra_model_json = "") {
+  void Create(const std::string& extra_model_json = "", const std::string& name = kPipeline) {
     v1::TrainingPipeline p;
     auto parsed = google::protobuf::util::JsonStringToMessage(
-                    R"({"name": "projects/p/locations/l/trainingPipelines/1", "displayName": "pipe", "state": "PIPELINE_STATE_QUEUED",
+                    R"({"name": ")" + name + R"(", "displayName": "pipe", "state": "PIPELINE_STATE_QUEUED",
                         "labels": {"team": "ml"},
                         "trainingTaskDefinition": "gs://google-cloud-aiplatform/schema/trainingjob/definition/custom_task_1.0.0.yaml",
                         "trainingTaskInputs": {"workerPoolSpecs": [{"replicaCount": "1", "containerSpec": {"imageUri": "i", "command": ["true"]}}],
@@ -42,10 +64,10 @@ class PipelineReconcilerTest : public ::testing::Test {
     ASSERT_TRUE(parsed.ok()) << parsed.ToString();
     ASSERT_TRUE(store_->Write([&](store::Transaction& tx) { return pipelines_.Insert(tx, "projects/p/locations/l", p); }).ok());
   }
-  v1::TrainingPipeline Pipeline() {
+  v1::TrainingPipeline Pipeline(const std::string& name = kPipeline) {
     v1::TrainingPipeline p;
     absl::Status s = store_->Read([&](store::Transaction& tx) -> absl::Status {
-      auto got = pipelines_.Get(tx, kPipeline);
+      auto got = pipelines_.Get(tx, name);
       if (got.ok()) p = *got;
       return got.status();
     });
@@ -62,8 +84,9 @@ class PipelineReconcilerTest : public ::testing::Test {
                 }).ok());
     return j;
   }
-  void SetJob(v1::JobState state, int code = 0, const std::string& message = "") {
-    std::string name = BackingCustomJob(Pipeline());  // not inside the transaction below
+  void SetJob(v1::JobState state, int code = 0, const std::string& message = "",
+              const std::string& pipeline = kPipeline) {
+    std::string name = BackingCustomJob(Pipeline(pipeline));  // not inside the transaction below
     ASSERT_TRUE(store_->Write([&](store::Transaction& tx) -> absl::Status {
                   auto j = jobs_.Get(tx, name);
                   if (!j.ok()) return j.status();
@@ -83,6 +106,17 @@ class PipelineReconcilerTest : public ::testing::Test {
                 }).ok());
   }
   void Step() { ASSERT_TRUE(reconciler_.ReconcileOnce(kPipeline).ok()); }
+  // The step that starts the upload, the upload, and the step that records its outcome.
+  void StepThroughUpload() {
+    Step();
+    reconciler_.WaitForUploads();
+    Step();
+  }
+  // Waits (≤ 10 s) for a pipeline to reach `state` (with the reconciler's threads running).
+  bool WaitFor(v1::PipelineState state, const std::string& name = kPipeline) {
+    for (int i = 0; i < 1000 && Pipeline(name).state() != state; ++i) absl::SleepFor(absl::Milliseconds(10));
+    return Pipeline(name).state() == state;
+  }
 
   FakeClock clock_;
   std::unique_ptr<store::Store> store_;
@@ -114,6 +148,9 @@ TEST_F(PipelineReconcilerTest, BackingJobThenUploadThenSucceeded) {
 
   SetJob(v1::JOB_STATE_SUCCEEDED);
   Step();
+  EXPECT_EQ(Pipeline().state(), v1::PIPELINE_STATE_RUNNING) << "the upload runs on its own thread";
+  reconciler_.WaitForUploads();
+  Step();
   p = Pipeline();
   EXPECT_EQ(p.state(), v1::PIPELINE_STATE_SUCCEEDED);
   EXPECT_EQ(p.model_to_upload().name(), "projects/p/locations/l/models/9");
@@ -125,7 +162,7 @@ TEST_F(PipelineReconcilerTest, ArtifactUriWins) {
   Create(R"(, "artifactUri": "gs://elsewhere/m")");
   Step();
   SetJob(v1::JOB_STATE_SUCCEEDED);
-  Step();
+  StepThroughUpload();
   EXPECT_EQ(uploader_.uris, std::vector<std::string>{"gs://elsewhere/m"});
 }
 
@@ -134,7 +171,7 @@ TEST_F(PipelineReconcilerTest, MissingArtifactsFailTheUpload) {
   Create();
   Step();
   SetJob(v1::JOB_STATE_SUCCEEDED);
-  Step();
+  StepThroughUpload();
   EXPECT_EQ(Pipeline().state(), v1::PIPELINE_STATE_FAILED);
   EXPECT_THAT(Pipeline().error().message(), HasSubstr("no model artifacts at gs://b/out/model/"));
 }
@@ -177,14 +214,73 @@ TEST_F(PipelineReconcilerTest, CancelBeforeTheJobExistsNeverCreatesIt) {
 TEST_F(PipelineReconcilerTest, WorkerFollowsJobCommits) {
   reconciler_.Start();
   Create();
-  auto wait_for = [&](v1::PipelineState state) {
-    for (int i = 0; i < 1000 && Pipeline().state() != state; ++i) absl::SleepFor(absl::Milliseconds(10));
-    return Pipeline().state() == state;
-  };
-  ASSERT_TRUE(wait_for(v1::PIPELINE_STATE_PENDING));
+  ASSERT_TRUE(WaitFor(v1::PIPELINE_STATE_PENDING));
   SetJob(v1::JOB_STATE_SUCCEEDED);
-  ASSERT_TRUE(wait_for(v1::PIPELINE_STATE_SUCCEEDED));
+  ASSERT_TRUE(WaitFor(v1::PIPELINE_STATE_SUCCEEDED));
   reconciler_.Stop();
+}
+
+TEST_F(PipelineReconcilerTest, AnUploadInProgressDoesNotHoldUpOtherPipelines) {
+  constexpr char kOther[] = "projects/p/locations/l/trainingPipelines/2";
+  uploader_.hold = true;
+  reconciler_.Start();
+  Create();
+  ASSERT_TRUE(WaitFor(v1::PIPELINE_STATE_PENDING));
+  SetJob(v1::JOB_STATE_SUCCEEDED);
+  for (int i = 0; i < 1000 && !uploader_.Started(kPipeline); ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_TRUE(uploader_.Started(kPipeline));
+  // While that copy runs, another pipeline goes all the way.
+  Create("", kOther);
+  ASSERT_TRUE(WaitFor(v1::PIPELINE_STATE_PENDING, kOther));
+  SetJob(v1::JOB_STATE_RUNNING, 0, "", kOther);
+  ASSERT_TRUE(WaitFor(v1::PIPELINE_STATE_RUNNING, kOther));
+  SetJob(v1::JOB_STATE_FAILED, 3, "boom", kOther);
+  ASSERT_TRUE(WaitFor(v1::PIPELINE_STATE_FAILED, kOther));
+  EXPECT_EQ(Pipeline().state(), v1::PIPELINE_STATE_PENDING);  // still uploading
+  uploader_.Release();
+  ASSERT_TRUE(WaitFor(v1::PIPELINE_STATE_SUCCEEDED));
+  EXPECT_EQ(Pipeline().model_to_upload().name(), "projects/p/locations/l/models/9");
+  reconciler_.Stop();
+}
+
+TEST_F(PipelineReconcilerTest, ACancelDuringTheUploadIsTooLate) {
+  uploader_.hold = true;
+  Create();
+  Step();
+  SetJob(v1::JOB_STATE_SUCCEEDED);
+  Step();  // starts the upload
+  for (int i = 0; i < 1000 && !uploader_.Started(kPipeline); ++i) absl::SleepFor(absl::Milliseconds(10));
+  SetPipelineState(v1::PIPELINE_STATE_CANCELLING);
+  Step();
+  EXPECT_EQ(Pipeline().state(), v1::PIPELINE_STATE_CANCELLING);
+  uploader_.Release();
+  reconciler_.WaitForUploads();
+  Step();
+  EXPECT_EQ(Pipeline().state(), v1::PIPELINE_STATE_SUCCEEDED);
+  EXPECT_EQ(Pipeline().model_to_upload().version_id(), "1");
+}
+
+TEST_F(PipelineReconcilerTest, StopWaitsForTheRunningUploadAndDropsQueuedOnes) {
+  constexpr char kOther[] = "projects/p/locations/l/trainingPipelines/2";
+  PipelineReconciler one_thread(store_.get(), &uploader_, &clock_, absl::Seconds(10), /*upload_threads=*/1);
+  uploader_.hold = true;
+  for (const char* name : {kPipeline, kOther}) {
+    Create("", name);
+    ASSERT_TRUE(one_thread.ReconcileOnce(name).ok());
+    SetJob(v1::JOB_STATE_SUCCEEDED, 0, "", name);
+    ASSERT_TRUE(one_thread.ReconcileOnce(name).ok());  // queues the upload
+  }
+  for (int i = 0; i < 1000 && !uploader_.Started(kPipeline); ++i) absl::SleepFor(absl::Milliseconds(10));
+  std::thread stopper([&] { one_thread.Stop(); });
+  absl::SleepFor(absl::Milliseconds(50));
+  uploader_.Release();
+  stopper.join();
+  EXPECT_FALSE(uploader_.Started(kOther)) << "a queued upload is left for the next kiln";
+  // Started again (as after a restart), the dropped upload runs.
+  ASSERT_TRUE(one_thread.ReconcileOnce(kOther).ok());
+  one_thread.WaitForUploads();
+  ASSERT_TRUE(one_thread.ReconcileOnce(kOther).ok());
+  EXPECT_EQ(Pipeline(kOther).state(), v1::PIPELINE_STATE_SUCCEEDED);
 }
 
 }  // namespace
