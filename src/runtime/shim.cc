@@ -107,14 +107,14 @@ void CloseInheritedDescriptors() {
   for (int fd : fds) ::close(fd);
 }
 
-// Opens `path` and makes it descriptor `target` (and `also`, if ≥ 0).
-bool OpenAs(const char* path, int flags, int target, int also) {
+// Opens `path` and makes it descriptor `target`.
+bool OpenAs(const char* path, int flags, int target) {
   int fd = ::open(path, flags, 0644);
   if (fd < 0) return false;
-  if (fd != target && ::dup2(fd, target) < 0) return false;
-  if (also >= 0 && fd != also && ::dup2(target, also) < 0) return false;
-  if (fd != target && fd != also) ::close(fd);
-  return true;
+  if (fd == target) return true;
+  bool ok = ::dup2(fd, target) >= 0;
+  ::close(fd);
+  return ok;
 }
 
 // The value of NAME in a "KEY=VALUE" list (first occurrence, as getenv would).
@@ -243,10 +243,8 @@ class Shim {
   // stderr appended to replica.log (for anything written past ShimOutput); the replica's
   // output captured (shim_output.h).
   bool OpenStdio() {
-    std::string log = JoinPath(dir_, internal::kLogFile);
-    return OpenAs("/dev/null", O_RDONLY, STDIN_FILENO, -1) &&
-           OpenAs(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, STDOUT_FILENO, STDERR_FILENO) &&
-           output_.Open(dir_);
+    return OpenAs("/dev/null", O_RDONLY, STDIN_FILENO) && output_.Open(dir_) &&
+           ::dup2(output_.log_fd(), STDOUT_FILENO) >= 0 && ::dup2(STDOUT_FILENO, STDERR_FILENO) >= 0;
   }
 
   // Replaces the content of `name` in place: cheap when the file exists already (a prepared

@@ -71,11 +71,11 @@ bool ShimOutput::Open(const std::string& dir) {
   index_path_ = JoinPath(dir, kLogIndexFile);
   for (Stream* s : {&out_, &err_}) {
     int ends[2];
-    if (::pipe2(ends, O_CLOEXEC) != 0) return false;
+    if (::pipe2(ends, O_CLOEXEC | O_NONBLOCK) != 0) return false;
     s->read_fd = ends[0];
     s->write_fd = ends[1];
-    // Only the shim's end is non-blocking: the replica blocks when the shim falls behind.
-    ::fcntl(s->read_fd, F_SETFL, ::fcntl(s->read_fd, F_GETFL) | O_NONBLOCK);
+    // Only the shim's end stays non-blocking: the replica blocks when the shim falls behind.
+    if (::fcntl(s->write_fd, F_SETFL, O_WRONLY) != 0) return false;
   }
   return true;
 }

@@ -45,6 +45,8 @@ class ShimOutput {
   // False (errno set) on failure; nothing is then captured.
   bool Open(const std::string& dir);
 
+  // replica.log, opened for appending (O_CLOEXEC); -1 before Open.
+  int log_fd() const { return log_fd_; }
   // The pipes' write ends, for the child to dup2 onto 1 and 2 before exec.
   int ChildStdout() const { return out_.write_fd; }
   int ChildStderr() const { return err_.write_fd; }
