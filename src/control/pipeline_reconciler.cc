@@ -118,6 +118,11 @@ void PipelineReconciler::WaitForUploads() {
       this));
 }
 
+int PipelineReconciler::QueuedUploads() {
+  absl::MutexLock lock(&upload_mu_);
+  return static_cast<int>(upload_queue_.size());
+}
+
 std::optional<absl::StatusOr<ModelUploader::Uploaded>> PipelineReconciler::UploadOutcome(
     const v1::TrainingPipeline& pipeline, const std::string& artifact_uri) {
   absl::MutexLock lock(&upload_mu_);

@@ -69,6 +69,8 @@ class PipelineReconciler {
   absl::Status ReconcileOnce(const std::string& name);
   // Blocks until no upload is queued or running (tests, with ReconcileOnce).
   void WaitForUploads();
+  // Uploads queued and not started yet (tests).
+  int QueuedUploads();
 
  private:
   std::vector<std::string> Unfinished();

@@ -271,8 +271,11 @@ TEST_F(PipelineReconcilerTest, StopWaitsForTheRunningUploadAndDropsQueuedOnes) {
     ASSERT_TRUE(one_thread.ReconcileOnce(name).ok());  // queues the upload
   }
   for (int i = 0; i < 1000 && !uploader_.Started(kPipeline); ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(one_thread.QueuedUploads(), 1);  // the other waits for the only upload thread
   std::thread stopper([&] { one_thread.Stop(); });
-  absl::SleepFor(absl::Milliseconds(50));
+  // Stop drops the queued upload before it waits for the running one.
+  for (int i = 0; i < 1000 && one_thread.QueuedUploads() != 0; ++i) absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(one_thread.QueuedUploads(), 0);
   uploader_.Release();
   stopper.join();
   EXPECT_FALSE(uploader_.Started(kOther)) << "a queued upload is left for the next kiln";
