@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/strings/match.h"
@@ -214,11 +215,12 @@ absl::StatusOr<server::HttpResponse> JobExtensions::Logs(const std::string& job_
     absl::StatusOr<runtime::ReplicaStatus> status = runtime_->Poll(*handle);
     return !status.ok() || status->state != runtime::ReplicaStatus::State::kRunning;
   };
-  // Follow: wait (bounded) for bytes past `offset` or for the replica to end. Log growth has no
-  // event to wait on, so this polls the file size; it serves people reading logs, not the job.
+  // Follow: wait (bounded) for bytes past `offset` or for the replica to end, woken by the log's
+  // growth or exit.json (inotify); at least every second `finished` is asked again, for ends
+  // that write no exit.json (a lost shim, a job ended before its launch).
   bool done = finished();
   while (follow && !done && FileSize(path) <= *offset && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(100));
+    runtime::WaitForLogChange(record->replica_dir, *offset, std::min(deadline - absl::Now(), absl::Seconds(1)));
     done = finished();
   }
   // Read what is there now (checking `done` first, so bytes written before the end are sent).

@@ -1,6 +1,8 @@
 #include "runtime/replica_log.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,6 +102,38 @@ class LogFile {
 
 std::string LogPath(absl::string_view replica_dir) {
   return internal::JoinPath(replica_dir, internal::kLogFile);
+}
+
+void WaitForLogChange(absl::string_view replica_dir, int64_t offset, absl::Duration timeout) {
+  const std::string dir(replica_dir);
+  const std::string log = LogPath(dir);
+  const std::string exit_file = internal::JoinPath(dir, internal::kExitFile);
+  auto changed = [&] {
+    struct stat st;
+    return (::stat(log.c_str(), &st) == 0 && static_cast<int64_t>(st.st_size) > offset) ||
+           ::access(exit_file.c_str(), F_OK) == 0;
+  };
+  absl::Time deadline = absl::Now() + timeout;
+  int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  // Appends to the log, the shim's rename of exit.json into place, or the folder going away.
+  if (fd < 0 || ::inotify_add_watch(fd, dir.c_str(), IN_MODIFY | IN_MOVED_TO | IN_CREATE | IN_DELETE_SELF) < 0) {
+    if (fd >= 0) ::close(fd);
+    if (!changed()) absl::SleepFor(timeout);
+    return;
+  }
+  // Checked after the watch is in place, so a change between the two is not missed.
+  while (!changed()) {
+    absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) break;
+    pollfd pfd = {fd, POLLIN, 0};
+    int rc = ::poll(&pfd, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    if (rc < 0 && errno != EINTR) break;
+    char events[4096];
+    while (::read(fd, events, sizeof(events)) > 0) {
+    }
+    if (rc > 0 && ::access(dir.c_str(), F_OK) != 0) break;  // the folder was deleted
+  }
+  ::close(fd);
 }
 
 std::string ReadLogTail(absl::string_view replica_dir, int max_lines, int64_t max_bytes) {

@@ -37,6 +37,12 @@ std::string LogPath(absl::string_view replica_dir);
 // folder has no log.
 std::string ReadLogTail(absl::string_view replica_dir, int max_lines, int64_t max_bytes = 64 * 1024);
 
+// Blocks until replica.log in `replica_dir` is longer than `offset`, the replica has finished
+// (exit.json exists), or `timeout` passes, whichever comes first; returns at once if the first
+// two already hold. Woken by inotify, so followers see bytes as they are written; without
+// inotify it sleeps for `timeout` (callers re-check what they wait for either way).
+void WaitForLogChange(absl::string_view replica_dir, int64_t offset, absl::Duration timeout);
+
 // The lines the shim has recorded so far in `replica_dir`, in the order it appended them, from
 // pieces read at or after `since` (earlier pieces are skipped without reading their bytes).
 // Bytes not yet in the index (being appended) are left for a later call, so a line is never

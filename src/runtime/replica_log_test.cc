@@ -6,7 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -129,6 +131,38 @@ TEST_F(ReplicaLogFilesTest, TailGivesTheLastLinesFromTheEndOfTheFileOnly) {
   Write(internal::kLogFile, std::string(100, 'a') + "\nbb\ncc\n");
   EXPECT_EQ(ReadLogTail(dir_, 5, /*max_bytes=*/8), "bb\ncc");
   EXPECT_EQ(ReadLogTail(dir_, 5, /*max_bytes=*/4), "cc");
+}
+
+TEST_F(ReplicaLogFilesTest, WaitForLogChangeWakesOnGrowthOrTheExitRecord) {
+  constexpr absl::Duration kLong = absl::Seconds(30);  // only reached if no event wakes it
+  Write(internal::kLogFile, "abc");
+  absl::Time start = absl::Now();
+  WaitForLogChange(dir_, 2, kLong);  // already longer than 2 bytes
+  EXPECT_LT(absl::Now() - start, kLong);
+
+  std::thread appender([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    std::ofstream(LogPath(dir_), std::ios::app) << "more";
+  });
+  start = absl::Now();
+  WaitForLogChange(dir_, 3, kLong);
+  appender.join();
+  EXPECT_LT(absl::Now() - start, kLong);
+
+  std::thread finisher([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    ASSERT_TRUE(internal::WriteFileAtomically(internal::JoinPath(dir_, internal::kExitFile), "{}", false).ok());
+  });
+  start = absl::Now();
+  WaitForLogChange(dir_, 100, kLong);
+  finisher.join();
+  EXPECT_LT(absl::Now() - start, kLong);
+
+  // Nothing happens: it returns when the timeout passes.
+  std::filesystem::remove(internal::JoinPath(dir_, internal::kExitFile));
+  start = absl::Now();
+  WaitForLogChange(dir_, 100, absl::Milliseconds(50));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(50));
 }
 
 // With the real kiln-shim.
