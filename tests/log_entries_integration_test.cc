@@ -1,11 +1,13 @@
 // Cloud Logging's entries:list over real replicas (POST /v2/entries:list through Api::Handle):
 // what entries look like, filters as gcloud writes them, order and paging.
 
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "kiln_fixture.h"
@@ -41,6 +43,13 @@ class LogEntriesTest : public LogEntriesIntegrationTest {
     EXPECT_EQ(r.status, expect_status) << r.body;
     return json::parse(r.body);
   }
+  // An entry's timestamp (RFC 3339 with 0, 3, 6 or 9 fractional digits: not sortable as text).
+  static absl::Time Time(const json& entry) {
+    absl::Time t = absl::InfinitePast();
+    std::string error;
+    EXPECT_TRUE(absl::ParseTime(absl::RFC3339_full, entry.value("timestamp", ""), &t, &error)) << error;
+    return t;
+  }
   static std::vector<std::string> Texts(const json& response) {
     std::vector<std::string> texts;
     for (const json& e : response.value("entries", json::array())) texts.push_back(e.value("textPayload", ""));
@@ -53,7 +62,7 @@ TEST_F(LogEntriesTest, EachLineIsAnEntryAsVertexWritesThem) {
   std::string id = RunJob(json::array({Pool({"python3", "-c", kTalk})}));
   json response = List({{"filter", absl::StrCat("resource.type=\"ml_job\" AND resource.labels.job_id=\"", id, "\"")}});
   EXPECT_THAT(Texts(response), ElementsAre("out 0", "err 0", "out 1", "err 1", "out 2", "err 2"));
-  std::string last_time;
+  absl::Time last_time = absl::InfinitePast();
   std::set<std::string> ids;
   for (const json& e : response["entries"]) {
     EXPECT_EQ(e["logName"], "projects/it/logs/workerpool0-0");
@@ -63,8 +72,8 @@ TEST_F(LogEntriesTest, EachLineIsAnEntryAsVertexWritesThem) {
     EXPECT_EQ(e["severity"], is_err ? "ERROR" : "INFO");
     EXPECT_THAT(e.value("insertId", ""), ::testing::StartsWith(absl::StrCat(id, ".workerpool0-0.")));
     EXPECT_EQ(e["timestamp"], e["receiveTimestamp"]);
-    std::string time = e.value("timestamp", "");
-    EXPECT_GE(time, last_time);  // RFC 3339 UTC strings of one form sort as times
+    absl::Time time = Time(e);
+    EXPECT_GE(time, last_time);
     last_time = time;
     ids.insert(e.value("insertId", ""));
   }
@@ -126,6 +135,43 @@ TEST_F(LogEntriesTest, TasksOrderAndPagesAsGcloudUsesThem) {
   std::vector<std::string> rest(texts.begin() + 3, texts.end());
   EXPECT_EQ(Texts(after), rest);
   EXPECT_THAT(Texts(List({{"filter", absl::StrCat(job, " AND timestamp<\"2000-01-01T00:00:00Z\"")}})), ElementsAre());
+}
+
+TEST_F(LogEntriesTest, ALongLogPagesInBothOrders) {
+  Start();
+  // 2500 lines over two replicas, many in pieces of their own: each page reads only as far as
+  // it needs in each replica, and the pages still join up exactly. The primary ends after the
+  // worker (a job's end stops the replicas still running).
+  std::string mark = (home_ / "worker-done").string();
+  std::string many = "import os, time\nfor i in range(1250):\n  print('line', i, flush=(i % 3 == 0))\n";
+  std::string worker = many + "open('" + mark + "', 'w').close()\n";
+  std::string primary = many + "for _ in range(3000):\n  if os.path.exists('" + mark + "'): break\n  time.sleep(0.01)\n";
+  std::string id = RunJob(json::array({Pool({"python3", "-c", primary}), Pool({"python3", "-c", worker})}));
+  std::string job = absl::StrCat("resource.labels.job_id=\"", id, "\"");
+  for (const char* order : {"timestamp asc", "timestamp desc"}) {
+    std::vector<std::pair<absl::Time, std::string>> keys;
+    std::string token;
+    int pages = 0;
+    do {
+      json body = {{"filter", job}, {"orderBy", order}, {"pageSize", 1000}};
+      if (!token.empty()) body["pageToken"] = token;
+      json page = List(body);
+      for (const json& e : page.value("entries", json::array())) {
+        keys.emplace_back(Time(e), e.value("insertId", ""));
+      }
+      token = page.value("nextPageToken", "");
+      ++pages;
+    } while (!token.empty() && pages < 10);
+    EXPECT_EQ(pages, 3) << order;
+    ASSERT_EQ(keys.size(), 2500u) << order;
+    std::set<std::pair<absl::Time, std::string>> distinct(keys.begin(), keys.end());
+    EXPECT_EQ(distinct.size(), 2500u) << order;
+    // In order: by time, then insertId.
+    std::vector<std::pair<absl::Time, std::string>> sorted = keys;
+    std::sort(sorted.begin(), sorted.end());
+    if (std::string(order) == "timestamp desc") std::reverse(sorted.begin(), sorted.end());
+    EXPECT_EQ(keys, sorted) << order;
+  }
 }
 
 TEST_F(LogEntriesTest, BadRequestsGetGoogleErrors) {

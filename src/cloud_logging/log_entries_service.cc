@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -145,9 +146,15 @@ v2::LogEntry MakeEntry(const Source& source, const runtime::LogLine& line) {
 }
 
 // The order of entries (and the page cursor): zero-padded Unix nanoseconds, then insertId.
+constexpr int kKeyNanosDigits = 20;
 std::string SortKey(const v2::LogEntry& entry) {
-  return absl::StrFormat("%020d|%s", absl::ToUnixNanos(protojson::FromTimestamp(entry.timestamp())),
-                         entry.insert_id());
+  return absl::StrFormat("%0*d|%s", kKeyNanosDigits,
+                         absl::ToUnixNanos(protojson::FromTimestamp(entry.timestamp())), entry.insert_id());
+}
+// The time part of a SortKey (from a page token, so well-formed: the token is checksummed).
+int64_t CursorNanos(absl::string_view key) {
+  int64_t nanos = 0;
+  return absl::SimpleAtoi(key.substr(0, kKeyNanosDigits), &nanos) ? nanos : 0;
 }
 
 }  // namespace
@@ -172,21 +179,34 @@ absl::StatusOr<v2::ListLogEntriesResponse> LogEntriesService::ListLogEntries(
 
   absl::StatusOr<std::vector<Source>> sources = Sources(*store_, *projects, *filter);
   if (!sources.ok()) return sources.status();
-  absl::Time since = filter->TimeLowerBound("timestamp").value_or(absl::InfinitePast());
+  // Each replica's lines come in key order (time, then offset), so the page is among the first
+  // pageSize + 1 matches of each: reading stops there, and memory stays bounded however long
+  // the logs. The filter's and the cursor's times skip older (or, newest first, newer) pieces.
+  runtime::LogReadOptions read;
+  read.newest_first = !*ascending;
+  read.since = filter->TimeLowerBound("timestamp").value_or(absl::InfinitePast());
+  if (!after->empty()) {
+    absl::Time cursor_time = absl::FromUnixNanos(CursorNanos(*after));
+    if (*ascending) {
+      read.since = std::max(read.since, cursor_time);
+    } else {
+      read.until = cursor_time;
+    }
+  }
+  const size_t wanted = static_cast<size_t>(*page_size) + 1;
   std::vector<std::pair<std::string, v2::LogEntry>> matches;
   for (const Source& source : *sources) {
-    absl::StatusOr<std::vector<runtime::LogLine>> lines = runtime::ReadLogLines(source.replica_dir, since);
-    if (!lines.ok()) {
-      if (lines.status().code() == absl::StatusCode::kNotFound) continue;  // not started yet
-      return lines.status();
-    }
-    for (const runtime::LogLine& line : *lines) {
+    size_t taken = 0;
+    absl::Status s = runtime::VisitLogLines(source.replica_dir, read, [&](runtime::LogLine line) {
       v2::LogEntry entry = MakeEntry(source, line);
-      if (!filter->Matches(entry)) continue;
       std::string key = SortKey(entry);
-      if (!after->empty() && (*ascending ? key <= *after : key >= *after)) continue;
+      if (!after->empty() && (*ascending ? key <= *after : key >= *after)) return true;
+      if (!filter->Matches(entry)) return true;
       matches.emplace_back(std::move(key), std::move(entry));
-    }
+      return ++taken < wanted;
+    });
+    if (absl::IsNotFound(s)) continue;  // not started yet
+    if (!s.ok()) return s;
   }
   auto by_key = [&](const auto& a, const auto& b) { return *ascending ? a.first < b.first : a.first > b.first; };
   size_t take = std::min(matches.size(), static_cast<size_t>(*page_size));

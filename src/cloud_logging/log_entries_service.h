@@ -28,8 +28,10 @@ namespace kiln::cloud_logging {
 // textPayload and labels.*; orderBy "timestamp asc" (default) or "timestamp desc"; pageSize
 // 0 → 50, at most 1000. Entries are ordered by (timestamp, insertId) and pages resume after the
 // last entry returned, so entries written while paging are not skipped. A filter pinning
-// resource.labels.job_id or task_name reads only those replicas, and a lower bound on timestamp
-// skips older pieces unread. Thread-safe.
+// resource.labels.job_id or task_name reads only those replicas, a lower bound on timestamp (or
+// the token's position) skips older pieces unread, and each replica is read only until it has
+// given pageSize + 1 matches (its lines come in key order), so memory is bounded by
+// replicas × pageSize entries. Thread-safe.
 class LogEntriesService {
  public:
   explicit LogEntriesService(store::Store* store) : store_(store) {}

@@ -155,7 +155,8 @@ std::string ReadLogTail(absl::string_view replica_dir, int max_lines, int64_t ma
   return absl::StrJoin(lines.begin() + static_cast<std::ptrdiff_t>(first), lines.end(), "\n");
 }
 
-absl::StatusOr<std::vector<LogLine>> ReadLogLines(absl::string_view replica_dir, absl::Time since) {
+absl::Status VisitLogLines(absl::string_view replica_dir, const LogReadOptions& options,
+                           const std::function<bool(LogLine)>& visit) {
   const std::string log_path = LogPath(replica_dir);
   const std::string index_path = internal::JoinPath(replica_dir, internal::kLogIndexFile);
   // The shim creates the index before it appends its first piece. So: the log's size first;
@@ -163,39 +164,55 @@ absl::StatusOr<std::vector<LogLine>> ReadLogLines(absl::string_view replica_dir,
   LogFile log;
   if (absl::Status s = log.Open(log_path); !s.ok()) return s;
   absl::StatusOr<std::string> index = internal::ReadFile(index_path);
-  std::vector<LogLine> lines;
-
+  std::vector<Piece> pieces;
   if (!index.ok()) {
     if (index.status().code() != absl::StatusCode::kNotFound) return index.status();
     // No output yet, or a log written by an older shim: all of it, as stdout, timed at its
     // last modification.
-    if (log.size() == 0 || log.modified() < since) return lines;
-    absl::StatusOr<std::string> all = log.Read(0, log.size(), log_path);
-    if (!all.ok()) return all.status();
-    AppendLines(*all, 0, log.modified(), LogStream::kStdout, lines);
-    return lines;
+    if (log.size() > 0) pieces.push_back({0, log.size(), log.modified(), LogStream::kStdout});
+  } else {
+    // Every piece the index names was wholly appended before its line: within the size now.
+    if (absl::Status s = log.Restat(log_path); !s.ok()) return s;
+    // Only whole index lines: the last one may be being written.
+    absl::string_view text = *index;
+    text = text.substr(0, text.rfind('\n') == absl::string_view::npos ? 0 : text.rfind('\n') + 1);
+    int number = 0;
+    for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+      ++number;
+      absl::StatusOr<Piece> piece = ParsePiece(line, index_path, number);
+      if (!piece.ok()) return piece.status();
+      if (piece->offset + piece->length > log.size()) {
+        return absl::DataLossError(absl::StrCat(index_path, " line ", number, " names bytes ",
+                                                piece->offset, "+", piece->length, " of ", log_path,
+                                                ", which has ", log.size()));
+      }
+      pieces.push_back(*piece);
+    }
   }
 
-  // Every piece the index names was wholly appended before its line: within the size now.
-  if (absl::Status s = log.Restat(log_path); !s.ok()) return s;
-  // Only whole index lines: the last one may be being written.
-  absl::string_view text = *index;
-  text = text.substr(0, text.rfind('\n') == absl::string_view::npos ? 0 : text.rfind('\n') + 1);
-  int number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    ++number;
-    absl::StatusOr<Piece> piece = ParsePiece(line, index_path, number);
-    if (!piece.ok()) return piece.status();
-    if (piece->time < since) continue;
-    if (piece->offset + piece->length > log.size()) {
-      return absl::DataLossError(absl::StrCat(index_path, " line ", number, " names bytes ",
-                                              piece->offset, "+", piece->length, " of ", log_path,
-                                              ", which has ", log.size()));
-    }
-    absl::StatusOr<std::string> bytes = log.Read(piece->offset, piece->length, log_path);
+  if (options.newest_first) std::reverse(pieces.begin(), pieces.end());
+  std::vector<LogLine> lines;
+  for (const Piece& piece : pieces) {
+    if (piece.time < options.since || piece.time > options.until) continue;
+    absl::StatusOr<std::string> bytes = log.Read(piece.offset, piece.length, log_path);
     if (!bytes.ok()) return bytes.status();
-    AppendLines(*bytes, piece->offset, piece->time, piece->stream, lines);
+    lines.clear();
+    AppendLines(*bytes, piece.offset, piece.time, piece.stream, lines);
+    if (options.newest_first) std::reverse(lines.begin(), lines.end());
+    for (LogLine& line : lines) {
+      if (!visit(std::move(line))) return absl::OkStatus();
+    }
   }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<LogLine>> ReadLogLines(absl::string_view replica_dir, absl::Time since) {
+  std::vector<LogLine> lines;
+  absl::Status s = VisitLogLines(replica_dir, {.since = since}, [&](LogLine line) {
+    lines.push_back(std::move(line));
+    return true;
+  });
+  if (!s.ok()) return s;
   return lines;
 }
 

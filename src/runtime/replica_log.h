@@ -7,6 +7,7 @@
 // (Cloud Logging's entries:list) use ReadLogLines. Thread-safe (no shared state).
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,22 @@ std::string ReadLogTail(absl::string_view replica_dir, int max_lines, int64_t ma
 // two already hold. Woken by inotify, so followers see bytes as they are written; without
 // inotify it sleeps for `timeout` (callers re-check what they wait for either way).
 void WaitForLogChange(absl::string_view replica_dir, int64_t offset, absl::Duration timeout);
+
+// Which lines VisitLogLines reads, and in which order.
+struct LogReadOptions {
+  // Pieces read by the shim outside [since, until] are skipped without reading their bytes.
+  absl::Time since = absl::InfinitePast();
+  absl::Time until = absl::InfiniteFuture();
+  // Last line first (as written order reversed).
+  bool newest_first = false;
+};
+
+// Calls `visit` with the lines the shim has recorded so far in `replica_dir`, in the order it
+// appended them (or reversed), until `visit` returns false. Memory stays at one piece however
+// long the log, so callers that need only some lines stop early. Lines of one replica come in
+// nondecreasing time (unless the wall clock was set back). Errors: as ReadLogLines.
+absl::Status VisitLogLines(absl::string_view replica_dir, const LogReadOptions& options,
+                           const std::function<bool(LogLine)>& visit);
 
 // The lines the shim has recorded so far in `replica_dir`, in the order it appended them, from
 // pieces read at or after `since` (earlier pieces are skipped without reading their bytes).

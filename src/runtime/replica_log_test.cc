@@ -70,6 +70,27 @@ TEST_F(ReplicaLogFilesTest, PiecesGiveTimesAndStreamsToTheirLines) {
   EXPECT_THAT(*lines, IsEmpty());
 }
 
+TEST_F(ReplicaLogFilesTest, VisitGoesEitherWayWithinAWindowAndStopsWhenAsked) {
+  Write(internal::kLogFile, "a\nb\nc\nd\n");
+  Write(internal::kLogIndexFile, internal::FormatIndexLine(0, 4, 10, 'o') + internal::FormatIndexLine(4, 2, 20, 'e') +
+                                     internal::FormatIndexLine(6, 2, 30, 'o'));
+  auto visit = [&](const LogReadOptions& options, size_t stop_after) {
+    std::vector<std::string> texts;
+    absl::Status s = VisitLogLines(dir_, options, [&](LogLine line) {
+      texts.push_back(line.text);
+      return texts.size() < stop_after;
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return texts;
+  };
+  EXPECT_THAT(visit({}, 100), ElementsAre("a", "b", "c", "d"));
+  EXPECT_THAT(visit({.newest_first = true}, 100), ElementsAre("d", "c", "b", "a"));
+  EXPECT_THAT(visit({}, 2), ElementsAre("a", "b"));
+  EXPECT_THAT(visit({.newest_first = true}, 3), ElementsAre("d", "c", "b"));
+  EXPECT_THAT(visit({.since = absl::FromUnixNanos(20), .until = absl::FromUnixNanos(20)}, 100), ElementsAre("c"));
+  EXPECT_THAT(visit({.until = absl::FromUnixNanos(19), .newest_first = true}, 100), ElementsAre("b", "a"));
+}
+
 TEST_F(ReplicaLogFilesTest, BytesAndIndexLinesBeingWrittenWait) {
   Write(internal::kLogFile, "one\ntwo\nthr");  // "thr" not yet indexed
   Write(internal::kLogIndexFile, internal::FormatIndexLine(0, 4, 1, 'o') + "4 4 2 o");  // no \n
