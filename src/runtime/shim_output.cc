@@ -154,8 +154,10 @@ void ShimOutput::AppendLines(Stream& stream, bool all) {
 }
 
 void ShimOutput::Drain() {
+  // Bounded (4 MiB a stream): a process that escaped the replica's group could keep writing.
+  constexpr int kMaxDrainReads = 256;
   for (Stream* s : {&out_, &err_}) {
-    while (ReadOnce(*s)) {
+    for (int reads = 0; reads < kMaxDrainReads && ReadOnce(*s); ++reads) {
     }
     AppendLines(*s, true);
   }

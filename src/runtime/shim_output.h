@@ -63,7 +63,8 @@ class ShimOutput {
   int TimeoutMs() const;
 
   // Reads whatever the pipes still hold without blocking (a process outside the replica's
-  // group may keep a write end open forever) and appends every partial line.
+  // group may keep a write end open forever; at most 4 MiB a stream) and appends every
+  // partial line.
   void Drain();
 
   // Appends the shim's own message ("kiln-shim: <message>\n") as a stderr piece.
