@@ -28,20 +28,15 @@
 namespace kiln::runtime {
 namespace {
 
-constexpr int64_t kNanosPerMilli = 1000 * 1000;
 constexpr int64_t kDefaultGraceMs = 10 * 1000;            // SIGTERM without a stop file
 constexpr int64_t kMaxGraceMs = int64_t{366} * 24 * 3600 * 1000;
 constexpr int64_t kReapBoundMs = 5 * 1000;                // waiting for a SIGKILLed group
 constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
 
+using internal::JoinPath;
+using internal::MonotonicMillis;
 using internal::NowNanos;
 using internal::WriteAll;
-
-int64_t MonotonicMillis() { return NowNanos(CLOCK_MONOTONIC) / kNanosPerMilli; }
-
-std::string JoinPath(const std::string& dir, const char* name) {
-  return dir.back() == '/' ? dir + name : dir + "/" + name;
-}
 
 bool ParseInt64(const std::string& text, int64_t* out) {
   size_t begin = text.find_first_not_of(" \t\n");

@@ -14,14 +14,6 @@
 namespace kiln::runtime::internal {
 namespace {
 
-constexpr int64_t kNanosPerMilli = 1000 * 1000;
-
-int64_t MonotonicMillis() { return NowNanos(CLOCK_MONOTONIC) / kNanosPerMilli; }
-
-std::string JoinPath(const std::string& dir, const char* name) {
-  return dir.back() == '/' ? dir + name : dir + "/" + name;
-}
-
 void CloseFd(int& fd) {
   if (fd >= 0) ::close(fd);
   fd = -1;
@@ -33,6 +25,12 @@ int64_t NowNanos(clockid_t clock) {
   timespec ts;
   ::clock_gettime(clock, &ts);
   return int64_t{ts.tv_sec} * 1000 * 1000 * 1000 + ts.tv_nsec;
+}
+
+int64_t MonotonicMillis() { return NowNanos(CLOCK_MONOTONIC) / (1000 * 1000); }
+
+std::string JoinPath(const std::string& dir, const char* name) {
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
 }
 
 bool WriteAll(int fd, const char* data, size_t size) {

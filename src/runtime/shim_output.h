@@ -23,8 +23,12 @@
 
 namespace kiln::runtime::internal {
 
-// Clock readings in nanoseconds (CLOCK_REALTIME, CLOCK_MONOTONIC, ...).
+// The shim's small helpers, shared by shim.cc and shim_output.cc.
+// Clock readings in nanoseconds (CLOCK_REALTIME, CLOCK_MONOTONIC, ...), and CLOCK_MONOTONIC in ms.
 int64_t NowNanos(clockid_t clock);
+int64_t MonotonicMillis();
+// "<dir>/<name>" (no doubled slash).
+std::string JoinPath(const std::string& dir, const char* name);
 // Writes all of `size` bytes, retrying on EINTR and short writes. False (errno set) on error.
 bool WriteAll(int fd, const char* data, size_t size);
 inline bool WriteAll(int fd, const std::string& content) {
