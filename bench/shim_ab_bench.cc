@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 2; ++i) {
     Side& side = sides[i];
     side.name = argv[1 + i];
-    auto runtime = LocalRuntime::Create(
-        {.shim_path = side.name, .slot_root = absl::StrCat(root, "/slots", i), .warm = 1});
+    auto runtime =
+        LocalRuntime::Create({.shim_path = side.name, .slot_root = absl::StrCat(root, "/slots", i), .warm = 1});
     if (!runtime.ok()) {
       std::fprintf(stderr, "%s\n", runtime.status().ToString().c_str());
       return 1;
@@ -96,8 +96,8 @@ int main(int argc, char** argv) {
     }
   }
   for (Side& side : sides) {
-    std::printf("%-60s p50 %.3f ms  p90 %.3f ms  min %.3f ms\n", side.name.c_str(),
-                Percentile(side.ms, 0.5), Percentile(side.ms, 0.9), Percentile(side.ms, 0.0));
+    std::printf("%-60s p50 %.3f ms  p90 %.3f ms  min %.3f ms\n", side.name.c_str(), Percentile(side.ms, 0.5),
+                Percentile(side.ms, 0.9), Percentile(side.ms, 0.0));
   }
   std::printf("ratio B/A p50: %.3f\n", Percentile(sides[1].ms, 0.5) / Percentile(sides[0].ms, 0.5));
   for (Side& side : sides) side.runtime.reset();

@@ -77,7 +77,8 @@ TEST_P(GoldenTest, Matches) {
   ASSERT_TRUE(in) << GetParam();
   json golden = json::parse(in);
 
-  fs::path home = fs::temp_directory_path() / absl::StrCat("kiln-golden-", getpid(), "-", fs::path(GetParam()).stem().string());
+  fs::path home =
+      fs::temp_directory_path() / absl::StrCat("kiln-golden-", getpid(), "-", fs::path(GetParam()).stem().string());
   fs::remove_all(home);
   FakeClock clock;
   app::KilnApp::Options options;
@@ -113,7 +114,8 @@ TEST_P(GoldenTest, Matches) {
     if (req.contains("headers") && req["headers"].contains("Authorization")) {
       request.authorization = req["headers"]["Authorization"];
     }
-    if (req.contains("body")) request.body = req["body"].is_string() ? req["body"].get<std::string>() : req["body"].dump();
+    if (req.contains("body"))
+      request.body = req["body"].is_string() ? req["body"].get<std::string>() : req["body"].dump();
 
     server::HttpResponse response = (*kiln)->api().Handle(request);
     const json& want = exchange.at("response");

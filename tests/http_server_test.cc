@@ -64,11 +64,12 @@ TEST_F(HttpServerTest, CreateAndListOverTheWireWithIntegerEnums) {
 
 TEST_F(HttpServerTest, FormEncodedContentTypeStillReadsTheBodyAsJson) {
   // curl -d without -H sends application/x-www-form-urlencoded; the body is still the JSON request.
-  auto res = client_->Post("/v1/projects/p/locations/us-central1/customJobs?alt=json",
-                           R"({"displayName":"form","jobSpec":{"workerPoolSpecs":[{"replicaCount":"1",)"
-                           R"("containerSpec":{"imageUri":"us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest",)"
-                           R"("command":["true"]}}]}})",
-                           "application/x-www-form-urlencoded");
+  auto res =
+      client_->Post("/v1/projects/p/locations/us-central1/customJobs?alt=json",
+                    R"({"displayName":"form","jobSpec":{"workerPoolSpecs":[{"replicaCount":"1",)"
+                    R"("containerSpec":{"imageUri":"us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest",)"
+                    R"("command":["true"]}}]}})",
+                    "application/x-www-form-urlencoded");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200) << res->body;
 }

@@ -11,11 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "app/kiln_app.h"
-#include "kiln_fixture.h"
-#include "pyenv/run_process.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "kiln_fixture.h"
 #include "nlohmann/json.hpp"
+#include "pyenv/run_process.h"
 
 namespace kiln {
 namespace {
@@ -33,8 +33,10 @@ TEST_F(JobsIntegrationTest, OneReplicaSucceedsAndSeesTheDocumentedEnvironment) {
   ::setenv("KILN_IT_MUST_NOT_LEAK", "1", 1);
   json job = {{"displayName", "env"},
               {"jobSpec",
-               {{"workerPoolSpecs", {Pool({"env"}, 1, {{{"name", "MODEL_COPY"}, {"value", "$(AIP_MODEL_DIR)x"}},
-                                                         {{"name", "ESCAPED"}, {"value", "$$(AIP_MODEL_DIR)"}}})}},
+               {{"workerPoolSpecs",
+                 {Pool({"env"}, 1,
+                       {{{"name", "MODEL_COPY"}, {"value", "$(AIP_MODEL_DIR)x"}},
+                        {{"name", "ESCAPED"}, {"value", "$$(AIP_MODEL_DIR)"}}})}},
                 {"baseOutputDirectory", {{"outputUriPrefix", "gs://it-bucket/run1"}}}}}};
   std::string name = Create(job);
   json done = WaitFinal(name);
@@ -70,8 +72,10 @@ TEST_F(JobsIntegrationTest, FourPoolsConnectToEachOtherThroughClusterSpec) {
   const std::string small = "n1-highmem-2";
   json none = json::array();
   json job = {{"displayName", "cluster"},
-              {"jobSpec", {{"workerPoolSpecs", {Pool(peer, 1, none, small), Pool(peer, 2, none, small),
-                                                 Pool(peer, 1, none, small), Pool(peer, 1, none, small)}}}}};
+              {"jobSpec",
+               {{"workerPoolSpecs",
+                 {Pool(peer, 1, none, small), Pool(peer, 2, none, small), Pool(peer, 1, none, small),
+                  Pool(peer, 1, none, small)}}}}};
   std::string name = Create(job);
   json done = WaitFinal(name);
   ASSERT_EQ(done.value("state", ""), "JOB_STATE_SUCCEEDED") << done.dump(2) << Log(name);
@@ -99,7 +103,8 @@ TEST_F(JobsIntegrationTest, TimeoutFailsWithDeadlineExceededAndStopsTheReplica) 
 
 TEST_F(JobsIntegrationTest, CancelStopsEveryReplicaAndEndsCancelled) {
   Start();
-  json job = {{"displayName", "cancel-me"}, {"jobSpec", {{"workerPoolSpecs", {Pool({"sleep", "60"}), Pool({"sleep", "60"})}}}}};
+  json job = {{"displayName", "cancel-me"},
+              {"jobSpec", {{"workerPoolSpecs", {Pool({"sleep", "60"}), Pool({"sleep", "60"})}}}}};
   std::string name = Create(job);
   ASSERT_TRUE(WaitState(name, "JOB_STATE_RUNNING"));
   int primary = ReplicaGroup(name, "workerpool0-0");
@@ -116,10 +121,11 @@ TEST_F(JobsIntegrationTest, CancelStopsEveryReplicaAndEndsCancelled) {
 
 TEST_F(JobsIntegrationTest, FailingWorkerFailsTheJobNamingItAndStopsThePrimary) {
   Start();
-  json job = {{"displayName", "boom"},
-              {"jobSpec",
-               {{"workerPoolSpecs",
-                 {Pool({"sleep", "60"}), Pool({"python3", "-c", "import sys; print('worker says boom'); sys.exit(3)"})}}}}};
+  json job = {
+      {"displayName", "boom"},
+      {"jobSpec",
+       {{"workerPoolSpecs",
+         {Pool({"sleep", "60"}), Pool({"python3", "-c", "import sys; print('worker says boom'); sys.exit(3)"})}}}}};
   std::string name = Create(job);
   json done = WaitFinal(name);
   ASSERT_EQ(done.value("state", ""), "JOB_STATE_FAILED") << done.dump(2);
@@ -168,7 +174,10 @@ TEST_F(JobsIntegrationTest, AcceleratorsComeFromTheInventoryAndJobsQueueForThem)
 TEST_F(JobsIntegrationTest, LogsFollowUntilTheReplicaEnds) {
   Start();
   json job = {{"displayName", "talk"},
-              {"jobSpec", {{"workerPoolSpecs", {Pool({"python3", "-c", "import time\nfor i in range(3):\n  print('line', i, flush=True); time.sleep(0.2)"})}}}}};
+              {"jobSpec",
+               {{"workerPoolSpecs",
+                 {Pool({"python3", "-c",
+                        "import time\nfor i in range(3):\n  print('line', i, flush=True); time.sleep(0.2)"})}}}}};
   std::string name = Create(job);
   std::string all;
   int64_t offset = 0;

@@ -34,7 +34,8 @@ class KilnFixture : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!fs::exists("/usr/bin/python3")) GTEST_SKIP() << "SKIPPED LOUDLY: /usr/bin/python3 (Debian's) is missing";
-    home_ = fs::temp_directory_path() / absl::StrCat("kiln-it-", getpid(), "-", ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    home_ = fs::temp_directory_path() /
+            absl::StrCat("kiln-it-", getpid(), "-", ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(home_);
   }
   void TearDown() override {

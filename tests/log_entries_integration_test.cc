@@ -66,8 +66,9 @@ TEST_F(LogEntriesTest, EachLineIsAnEntryAsVertexWritesThem) {
   std::set<std::string> ids;
   for (const json& e : response["entries"]) {
     EXPECT_EQ(e["logName"], "projects/it/logs/workerpool0-0");
-    EXPECT_EQ(e["resource"], json({{"type", "ml_job"},
-                                   {"labels", {{"job_id", id}, {"project_id", "it"}, {"task_name", "workerpool0-0"}}}}));
+    EXPECT_EQ(
+        e["resource"],
+        json({{"type", "ml_job"}, {"labels", {{"job_id", id}, {"project_id", "it"}, {"task_name", "workerpool0-0"}}}}));
     bool is_err = e["textPayload"].get<std::string>().rfind("err", 0) == 0;
     EXPECT_EQ(e["severity"], is_err ? "ERROR" : "INFO");
     EXPECT_THAT(e.value("insertId", ""), ::testing::StartsWith(absl::StrCat(id, ".workerpool0-0.")));
@@ -83,7 +84,8 @@ TEST_F(LogEntriesTest, EachLineIsAnEntryAsVertexWritesThem) {
   // Severity, text and other jobs or projects.
   EXPECT_THAT(Texts(List({{"filter", absl::StrCat("resource.labels.job_id=", id, " severity=ERROR")}})),
               ElementsAre("err 0", "err 1", "err 2"));
-  EXPECT_THAT(Texts(List({{"filter", "textPayload:\"out*\" AND textPayload!=\"out 1\""}})), ElementsAre("out 0", "out 2"));
+  EXPECT_THAT(Texts(List({{"filter", "textPayload:\"out*\" AND textPayload!=\"out 1\""}})),
+              ElementsAre("out 0", "out 2"));
   EXPECT_THAT(Texts(List({{"filter", "severity>=WARNING"}})), ElementsAre("err 0", "err 1", "err 2"));
   EXPECT_THAT(Texts(List({{"filter", "severity<ERROR AND severity>DEBUG"}})), ElementsAre("out 0", "out 1", "out 2"));
   EXPECT_THAT(Texts(List({{"filter", "resource.labels.job_id=\"999\""}})), ElementsAre());
@@ -93,7 +95,8 @@ TEST_F(LogEntriesTest, EachLineIsAnEntryAsVertexWritesThem) {
 
 TEST_F(LogEntriesTest, TasksOrderAndPagesAsGcloudUsesThem) {
   Start();
-  std::string id = RunJob(json::array({Pool({"python3", "-c", kTalk}), Pool({"python3", "-c", "print('worker says hi')"})}));
+  std::string id =
+      RunJob(json::array({Pool({"python3", "-c", kTalk}), Pool({"python3", "-c", "print('worker says hi')"})}));
   std::string job = absl::StrCat("resource.labels.job_id=\"", id, "\"");
 
   EXPECT_THAT(Texts(List({{"filter", absl::StrCat(job, " AND resource.labels.task_name=\"workerpool1-0\"")}})),
@@ -129,8 +132,9 @@ TEST_F(LogEntriesTest, TasksOrderAndPagesAsGcloudUsesThem) {
   // gcloud stream-logs' position filter: after (timestamp, insertId) of an entry, before a bound.
   const json& third = all["entries"][2];
   std::string t = third["timestamp"], insert = third["insertId"];
-  json after = List({{"filter", absl::StrCat(job, " AND ((timestamp=\"", t, "\" AND insertId>\"", insert,
-                                             "\") OR timestamp>\"", t, "\") AND timestamp<\"2100-01-01T00:00:00.000000+00:00\"")}});
+  json after =
+      List({{"filter", absl::StrCat(job, " AND ((timestamp=\"", t, "\" AND insertId>\"", insert, "\") OR timestamp>\"",
+                                    t, "\") AND timestamp<\"2100-01-01T00:00:00.000000+00:00\"")}});
   std::vector<std::string> texts = Texts(all);
   std::vector<std::string> rest(texts.begin() + 3, texts.end());
   EXPECT_EQ(Texts(after), rest);
@@ -145,7 +149,8 @@ TEST_F(LogEntriesTest, ALongLogPagesInBothOrders) {
   std::string mark = (home_ / "worker-done").string();
   std::string many = "import os, time\nfor i in range(1250):\n  print('line', i, flush=(i % 3 == 0))\n";
   std::string worker = many + "open('" + mark + "', 'w').close()\n";
-  std::string primary = many + "for _ in range(3000):\n  if os.path.exists('" + mark + "'): break\n  time.sleep(0.01)\n";
+  std::string primary =
+      many + "for _ in range(3000):\n  if os.path.exists('" + mark + "'): break\n  time.sleep(0.01)\n";
   std::string id = RunJob(json::array({Pool({"python3", "-c", primary}), Pool({"python3", "-c", worker})}));
   std::string job = absl::StrCat("resource.labels.job_id=\"", id, "\"");
   for (const char* order : {"timestamp asc", "timestamp desc"}) {

@@ -17,7 +17,8 @@ absl::Status CheckKeys(const YAML::Node& node, const std::string& where, const s
     if (allowed.count(key) == 0) {
       std::string list;
       for (const std::string& a : allowed) absl::StrAppend(&list, list.empty() ? "" : ", ", a);
-      return absl::InvalidArgumentError(absl::StrCat(where.empty() ? "" : where + ".", key, ": unknown key; known: ", list));
+      return absl::InvalidArgumentError(
+          absl::StrCat(where.empty() ? "" : where + ".", key, ": unknown key; known: ", list));
     }
   }
   return absl::OkStatus();
@@ -41,7 +42,8 @@ absl::StatusOr<KilnConfig> ParseConfig(absl::string_view yaml) {
     YAML::Node root = YAML::Load(std::string(yaml));
     if (root.IsNull()) return config;
     if (!root.IsMap()) return absl::InvalidArgumentError("the configuration must be a YAML map");
-    if (absl::Status s = CheckKeys(root, "", {"accelerators", "overcommit", "images", "tensorflow_available"}); !s.ok()) {
+    if (absl::Status s = CheckKeys(root, "", {"accelerators", "overcommit", "images", "tensorflow_available"});
+        !s.ok()) {
       return s;
     }
     if (const YAML::Node acc = root["accelerators"]) {
@@ -58,7 +60,8 @@ absl::StatusOr<KilnConfig> ParseConfig(absl::string_view yaml) {
         std::vector<std::string> ids = StringList(kv.second);
         for (const std::string& id : ids) {
           if (!all_ids.insert(id).second) {
-            return absl::InvalidArgumentError(absl::StrCat("accelerators.", type, ": device id ", id, " is listed twice"));
+            return absl::InvalidArgumentError(
+                absl::StrCat("accelerators.", type, ": device id ", id, " is listed twice"));
           }
         }
         config.accelerators[type] = ids;
@@ -105,7 +108,8 @@ absl::StatusOr<KilnConfig> LoadConfigFile(const std::string& path) {
   buffer << in.rdbuf();
   absl::StatusOr<KilnConfig> config = ParseConfig(buffer.str());
   if (!config.ok()) {
-    return absl::Status(config.status().code(), absl::StrCat("configuration file ", path, ": ", config.status().message()));
+    return absl::Status(config.status().code(),
+                        absl::StrCat("configuration file ", path, ": ", config.status().message()));
   }
   return config;
 }

@@ -61,9 +61,12 @@ absl::StatusOr<int64_t> QueryInt(const server::HttpRequest& request, absl::strin
 
 std::string StateName(runtime::ReplicaStatus::State state) {
   switch (state) {
-    case runtime::ReplicaStatus::State::kRunning: return "RUNNING";
-    case runtime::ReplicaStatus::State::kExited: return "EXITED";
-    case runtime::ReplicaStatus::State::kLost: return "LOST";
+    case runtime::ReplicaStatus::State::kRunning:
+      return "RUNNING";
+    case runtime::ReplicaStatus::State::kExited:
+      return "EXITED";
+    case runtime::ReplicaStatus::State::kLost:
+      return "LOST";
   }
   return "UNKNOWN";
 }
@@ -105,21 +108,19 @@ int64_t JobExtensions::AwaitCommit(int64_t seen, absl::Time deadline) {
 
 absl::Status JobExtensions::Register(server::Api& api) {
   auto job_of = [](const std::vector<server::PathTemplate::Binding>& bindings) { return bindings.at(0).second; };
-  absl::Status s = api.RegisterRaw(
-      "GET", "/kiln/v1/{name=projects/*/locations/*/customJobs/*}/replicas",
-      [this, job_of](const server::HttpRequest&, const auto& bindings, const server::CallContext&) {
-        return Replicas(job_of(bindings));
-      });
+  absl::Status s = api.RegisterRaw("GET", "/kiln/v1/{name=projects/*/locations/*/customJobs/*}/replicas",
+                                   [this, job_of](const server::HttpRequest&, const auto& bindings,
+                                                  const server::CallContext&) { return Replicas(job_of(bindings)); });
   if (!s.ok()) return s;
   s = api.RegisterRaw("GET", "/kiln/v1/{name=projects/*/locations/*/customJobs/*}/logs",
                       [this, job_of](const server::HttpRequest& request, const auto& bindings,
                                      const server::CallContext&) { return Logs(job_of(bindings), request); });
   if (!s.ok()) return s;
-  return api.RegisterRaw("GET", "/kiln/v1/{name=projects/*/locations/*/customJobs/*}:wait",
-                         [this, job_of](const server::HttpRequest& request, const auto& bindings,
-                                        const server::CallContext& context) {
-                           return Wait(job_of(bindings), request, context.int_enums);
-                         });
+  return api.RegisterRaw(
+      "GET", "/kiln/v1/{name=projects/*/locations/*/customJobs/*}:wait",
+      [this, job_of](const server::HttpRequest& request, const auto& bindings, const server::CallContext& context) {
+        return Wait(job_of(bindings), request, context.int_enums);
+      });
 }
 
 absl::StatusOr<server::HttpResponse> JobExtensions::Replicas(const std::string& job_name) const {
@@ -191,8 +192,8 @@ absl::StatusOr<server::HttpResponse> JobExtensions::Logs(const std::string& job_
   response.content_type = "text/plain; charset=UTF-8";
   if (record == nullptr) {
     if (!records->empty()) {
-      return absl::NotFoundError(absl::StrCat("CustomJob ", job_name, " has no replica ", task, "; it has ",
-                                              absl::StrJoin(tasks, ", "), "."));
+      return absl::NotFoundError(
+          absl::StrCat("CustomJob ", job_name, " has no replica ", task, "; it has ", absl::StrJoin(tasks, ", "), "."));
     }
     // Not planned (yet): nothing to read; more may come unless the job already ended.
     absl::StatusOr<v1::CustomJob> now = ReadJob(*store_, job_name);

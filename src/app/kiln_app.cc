@@ -22,7 +22,8 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
   app->clock_ = options.clock != nullptr ? options.clock : &app->real_clock_;
   std::error_code ec;
   std::filesystem::create_directories(options.home, ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot create KILN_HOME ", options.home, ": ", ec.message()));
+  if (ec)
+    return absl::FailedPreconditionError(absl::StrCat("cannot create KILN_HOME ", options.home, ": ", ec.message()));
 
   absl::StatusOr<std::unique_ptr<store::Store>> store = store::Store::Open(absl::StrCat(options.home, "/kiln.db"));
   if (!store.ok()) return store.status();
@@ -36,8 +37,8 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
   app->jobs_config_.images = app->images_.get();
   app->jobs_config_.storage = app->object_store_.get();
   app->operations_ = std::make_unique<service::OperationsService>(app->store_.get());
-  app->jobs_ = std::make_unique<service::JobService>(app->store_.get(), app->operations_.get(), app->clock_,
-                                                     &app->jobs_config_);
+  app->jobs_ =
+      std::make_unique<service::JobService>(app->store_.get(), app->operations_.get(), app->clock_, &app->jobs_config_);
 
   absl::StatusOr<server::Router> router = server::BuildVertexRouter();
   if (!router.ok()) return router.status();
@@ -60,19 +61,21 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
       shim = (self.parent_path() / "kiln-shim").string();
     }
     // Slots live beside the job folders (same file system), so a launch renames one into place.
-    absl::StatusOr<std::unique_ptr<runtime::LocalRuntime>> runtime = runtime::LocalRuntime::Create(
-        {.shim_path = shim, .slot_root = absl::StrCat(options.home, "/run/slots")});
+    absl::StatusOr<std::unique_ptr<runtime::LocalRuntime>> runtime =
+        runtime::LocalRuntime::Create({.shim_path = shim, .slot_root = absl::StrCat(options.home, "/run/slots")});
     if (!runtime.ok()) return runtime.status();
     app->runtime_ = *std::move(runtime);
     scheduling::Capacity capacity = scheduling::Ledger::DetectMachine();
     capacity.accelerators = options.config.accelerators;
     app->ledger_ = std::make_unique<scheduling::Ledger>(capacity, options.config.overcommit);
-    app->venvs_ = std::make_unique<pyenv::VenvCache>(pyenv::VenvCache::Options{.root = absl::StrCat(options.home, "/venvs")});
-    app->planner_ = std::make_unique<control::LocalPlanner>(absl::StrCat(options.home, "/jobs"), app->images_.get(),
-                                                            app->object_store_.get(), app->ledger_.get(),
-                                                            app->venvs_.get());
-    app->reconciler_ = std::make_unique<control::CustomJobReconciler>(
-        app->store_.get(), app->runtime_.get(), app->planner_.get(), app->clock_, control::CustomJobReconciler::Options());
+    app->venvs_ =
+        std::make_unique<pyenv::VenvCache>(pyenv::VenvCache::Options{.root = absl::StrCat(options.home, "/venvs")});
+    app->planner_ =
+        std::make_unique<control::LocalPlanner>(absl::StrCat(options.home, "/jobs"), app->images_.get(),
+                                                app->object_store_.get(), app->ledger_.get(), app->venvs_.get());
+    app->reconciler_ =
+        std::make_unique<control::CustomJobReconciler>(app->store_.get(), app->runtime_.get(), app->planner_.get(),
+                                                       app->clock_, control::CustomJobReconciler::Options());
     app->reconciler_->Start();
     app->uploader_ = std::make_unique<RegistryUploader>(app->registry_.get());
     app->pipeline_reconciler_ =

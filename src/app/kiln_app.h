@@ -11,23 +11,23 @@
 #include "app/job_extensions.h"
 #include "app/registry_uploader.h"
 #include "cloud_logging/log_entries_service.h"
-#include "control/pipeline_reconciler.h"
-#include "service/pipeline_service.h"
 #include "common/clock.h"
-#include "pyenv/venv_cache.h"
-#include "scheduling/ledger.h"
 #include "control/custom_job_reconciler.h"
 #include "control/local_planner.h"
-#include "runtime/local_runtime.h"
+#include "control/pipeline_reconciler.h"
 #include "jobs/image_map.h"
 #include "jobs/validation.h"
-#include "storage/object_store.h"
+#include "pyenv/venv_cache.h"
+#include "registry/model_registry.h"
+#include "runtime/local_runtime.h"
+#include "scheduling/ledger.h"
 #include "server/api.h"
 #include "server/auth.h"
-#include "registry/model_registry.h"
 #include "service/job_service.h"
 #include "service/model_service.h"
 #include "service/operations_service.h"
+#include "service/pipeline_service.h"
+#include "storage/object_store.h"
 #include "store/store.h"
 
 namespace kiln::app {
@@ -38,10 +38,10 @@ namespace kiln::app {
 class KilnApp {
  public:
   struct Options {
-    std::string home;                                // $KILN_HOME: kiln.db and everything kiln owns
-    std::optional<server::TokenAuthorizer> tokens;   // nullopt: open access
-    const Clock* clock = nullptr;                    // nullptr: the real clock
-    KilnConfig config;  // accelerators, overcommit, image map
+    std::string home;                               // $KILN_HOME: kiln.db and everything kiln owns
+    std::optional<server::TokenAuthorizer> tokens;  // nullopt: open access
+    const Clock* clock = nullptr;                   // nullptr: the real clock
+    KilnConfig config;                              // accelerators, overcommit, image map
     // Run jobs: start the local runtime and the reconcilers. Off for tests of the API alone.
     bool run_jobs = true;
     // The kiln-shim supervisor; "" = `kiln-shim` beside the running executable.

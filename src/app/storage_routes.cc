@@ -41,16 +41,18 @@ std::string QueryValue(const server::HttpRequest& request, absl::string_view key
 
 absl::Status CheckBucket(absl::string_view bucket) {
   if (storage::IsValidBucketName(bucket)) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "'", bucket, "' is not a valid bucket name: use 3-63 characters of a-z, 0-9, '.', '_' and '-', "
-      "starting and ending with a letter or digit"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("'", bucket,
+                   "' is not a valid bucket name: use 3-63 characters of a-z, 0-9, '.', '_' and '-', "
+                   "starting and ending with a letter or digit"));
 }
 
 absl::Status CheckWritable(absl::string_view bucket) {
   if (bucket != kStorageRegistryBucket) return absl::OkStatus();
-  return absl::PermissionDeniedError(absl::StrCat(
-      "gs://", bucket, " is managed by the model registry and is read-only; upload models with "
-      "models.upload (`kiln models upload`) instead"));
+  return absl::PermissionDeniedError(
+      absl::StrCat("gs://", bucket,
+                   " is managed by the model registry and is read-only; upload models with "
+                   "models.upload (`kiln models upload`) instead"));
 }
 
 std::string Sha256Hex(absl::string_view bytes) {
@@ -79,9 +81,9 @@ std::optional<struct stat> Stat(const std::string& path) {
 }
 
 absl::Status FolderError(absl::string_view bucket, absl::string_view object) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      "gs://", bucket, "/", object, " is a folder, not an object; list it with GET /kiln/v1/storage/", bucket,
-      "?prefix=", object, "/ (`kiln storage ls gs://", bucket, "/", object, "/`)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("gs://", bucket, "/", object, " is a folder, not an object; list it with GET /kiln/v1/storage/",
+                   bucket, "?prefix=", object, "/ (`kiln storage ls gs://", bucket, "/", object, "/`)"));
 }
 
 // Writes `bytes` to `path` atomically: a temporary file beside it, synced, then renamed over it.
@@ -133,8 +135,8 @@ absl::StatusOr<server::HttpResponse> Put(const storage::ObjectStore& store, cons
   fs::create_directories(parent, ec);
   if (ec) {
     if (fs::exists(parent) || ec == std::errc::not_a_directory || ec == std::errc::file_exists) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot write ", uri, ": a parent of it is an object, not a folder (", ec.message(), ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("cannot write ", uri, ": a parent of it is an object, not a folder (", ec.message(), ")"));
     }
     return absl::InternalError(absl::StrCat("cannot create the folder for ", uri, ": ", ec.message()));
   }
@@ -142,10 +144,9 @@ absl::StatusOr<server::HttpResponse> Put(const storage::ObjectStore& store, cons
   KILN_ASSIGN_OR_RETURN(path, store.ToLocalPath(uri, "object"));
   KILN_RETURN_IF_ERROR(WriteAtomically(path, request.body, uri));
   server::HttpResponse response;
-  response.body = json{{"name", uri},
-                       {"size", static_cast<int64_t>(request.body.size())},
-                       {"sha256", Sha256Hex(request.body)}}
-                      .dump(2);
+  response.body =
+      json{{"name", uri}, {"size", static_cast<int64_t>(request.body.size())}, {"sha256", Sha256Hex(request.body)}}
+          .dump(2);
   return response;
 }
 
@@ -161,9 +162,9 @@ absl::StatusOr<server::HttpResponse> Get(const storage::ObjectStore& store, cons
     return absl::FailedPreconditionError(absl::StrCat(uri, " is not a regular file on the kiln machine"));
   }
   if (static_cast<uint64_t>(st->st_size) > kStorageMaxDownloadBytes) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        uri, " is ", st->st_size, " bytes; this route serves objects up to ", kStorageMaxDownloadBytes,
-        " bytes. Read it on the kiln machine at ", path));
+    return absl::FailedPreconditionError(
+        absl::StrCat(uri, " is ", st->st_size, " bytes; this route serves objects up to ", kStorageMaxDownloadBytes,
+                     " bytes. Read it on the kiln machine at ", path));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return ErrnoError("read", uri, errno);
@@ -189,8 +190,7 @@ absl::StatusOr<server::HttpResponse> Delete(const storage::ObjectStore& store, c
     return ErrnoError("delete", uri, errno);
   }
   // Folders exist only to hold objects (as in Cloud Storage): drop the ones this emptied.
-  for (fs::path dir = fs::path(path).parent_path(); dir.string().size() > bucket_root.size();
-       dir = dir.parent_path()) {
+  for (fs::path dir = fs::path(path).parent_path(); dir.string().size() > bucket_root.size(); dir = dir.parent_path()) {
     if (::rmdir(dir.c_str()) != 0) break;
   }
   server::HttpResponse response;
@@ -216,8 +216,8 @@ struct Listing {
 json ObjectEntry(const std::string& uri, const struct stat& st) {
   return {{"name", uri},
           {"size", static_cast<int64_t>(st.st_size)},
-          {"updateTime", absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", absl::TimeFromTimespec(st.st_mtim),
-                                          absl::UTCTimeZone())}};
+          {"updateTime",
+           absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ", absl::TimeFromTimespec(st.st_mtim), absl::UTCTimeZone())}};
 }
 
 // Adds what is at `local` (named `object` in the bucket): an object, or, for a folder, a prefix
@@ -241,8 +241,8 @@ void AddEntry(const storage::ObjectStore& store, const std::string& bucket, cons
     return;
   }
   if (fs::is_symlink(fs::symlink_status(local, ec))) return;  // no loops: real folders only
-  for (fs::directory_iterator it(local, fs::directory_options::skip_permission_denied, ec), end;
-       !ec && it != end; it.increment(ec)) {
+  for (fs::directory_iterator it(local, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+       it.increment(ec)) {
     std::string name = it->path().filename().string();
     if (absl::StartsWith(name, kTempPrefix)) continue;
     AddEntry(store, bucket, absl::StrCat(object, "/", name), it->path(), false, listing);
@@ -277,8 +277,8 @@ absl::StatusOr<server::HttpResponse> List(const storage::ObjectStore& store, con
   Listing listing;
   std::error_code ec;
   if (fs::is_directory(local, ec)) {
-    for (fs::directory_iterator it(local, fs::directory_options::skip_permission_denied, ec), end;
-         !ec && it != end; it.increment(ec)) {
+    for (fs::directory_iterator it(local, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+         it.increment(ec)) {
       std::string name = it->path().filename().string();
       if (!absl::StartsWith(name, start) || absl::StartsWith(name, kTempPrefix)) continue;
       std::string object = folder.empty() ? name : absl::StrCat(folder, "/", name);
@@ -291,9 +291,9 @@ absl::StatusOr<server::HttpResponse> List(const storage::ObjectStore& store, con
     (entry.is_string() ? prefixes : objects).push_back(std::move(entry));
   }
   server::HttpResponse response;
-  response.body = json{{"objects", std::move(objects)}, {"prefixes", std::move(prefixes)},
-                       {"truncated", listing.truncated}}
-                      .dump(2);
+  response.body =
+      json{{"objects", std::move(objects)}, {"prefixes", std::move(prefixes)}, {"truncated", listing.truncated}}.dump(
+          2);
   return response;
 }
 
@@ -303,8 +303,7 @@ absl::Status RegisterStorageRoutes(server::Api& api, const storage::ObjectStore*
   constexpr absl::string_view kObject = "/kiln/v1/storage/{bucket}/{object=**}";
   // Bindings: [0] bucket, [1] object.
   KILN_RETURN_IF_ERROR(api.RegisterRaw(
-      "PUT", kObject,
-      [store](const server::HttpRequest& request, const auto& bindings, const server::CallContext&) {
+      "PUT", kObject, [store](const server::HttpRequest& request, const auto& bindings, const server::CallContext&) {
         return Put(*store, bindings.at(0).second, bindings.at(1).second, request);
       }));
   KILN_RETURN_IF_ERROR(api.RegisterRaw(
@@ -315,11 +314,10 @@ absl::Status RegisterStorageRoutes(server::Api& api, const storage::ObjectStore*
       "DELETE", kObject, [store](const server::HttpRequest&, const auto& bindings, const server::CallContext&) {
         return Delete(*store, bindings.at(0).second, bindings.at(1).second);
       }));
-  return api.RegisterRaw(
-      "GET", "/kiln/v1/storage/{bucket}",
-      [store](const server::HttpRequest& request, const auto& bindings, const server::CallContext&) {
-        return List(*store, bindings.at(0).second, request);
-      });
+  return api.RegisterRaw("GET", "/kiln/v1/storage/{bucket}",
+                         [store](const server::HttpRequest& request, const auto& bindings, const server::CallContext&) {
+                           return List(*store, bindings.at(0).second, request);
+                         });
 }
 
 }  // namespace kiln::app

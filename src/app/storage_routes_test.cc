@@ -128,8 +128,8 @@ TEST_F(StorageRoutesTest, ListWithAndWithoutDelimiter) {
   body = Json(Call("GET", "/kiln/v1/storage/bkt", "", {{"prefix", "a/"}}));
   std::vector<std::string> names;
   for (const json& o : body["objects"]) names.push_back(o["name"]);
-  EXPECT_EQ(names, (std::vector<std::string>{"gs://bkt/a/b/sub/z", "gs://bkt/a/b/x", "gs://bkt/a/b/y",
-                                             "gs://bkt/a/bc", "gs://bkt/a/c"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"gs://bkt/a/b/sub/z", "gs://bkt/a/b/x", "gs://bkt/a/b/y", "gs://bkt/a/bc",
+                                             "gs://bkt/a/c"}));
   EXPECT_TRUE(body["prefixes"].empty());
 
   // Whole bucket, top level.
@@ -157,8 +157,8 @@ TEST_F(StorageRoutesTest, ListIsCappedWithTruncatedFlag) {
 }
 
 TEST_F(StorageRoutesTest, EscapesAreRefused) {
-  for (const char* path : {"/kiln/v1/storage/bkt/a/../../etc/passwd", "/kiln/v1/storage/bkt/%2e%2e/x",
-                           "/kiln/v1/storage/bkt/a/./b"}) {
+  for (const char* path :
+       {"/kiln/v1/storage/bkt/a/../../etc/passwd", "/kiln/v1/storage/bkt/%2e%2e/x", "/kiln/v1/storage/bkt/a/./b"}) {
     for (const char* method : {"GET", "PUT", "DELETE"}) {
       server::HttpResponse response = Call(method, path, "x");
       EXPECT_EQ(response.status, 400) << method << " " << path << ": " << response.body;

@@ -126,7 +126,8 @@ void AddServeCommand(CLI::App& app, int* exit_code) {
                     "YAML file of bearer tokens (default <home>/tokens.yaml when it exists)");
   serve->add_option("--config", flags->config_file,
                     "kiln's YAML configuration: accelerators, overcommit, image map (default <home>/config.yaml)");
-  serve->add_option("--max-body-mb", flags->max_body_mb, "Largest request body accepted, in MiB")->capture_default_str();
+  serve->add_option("--max-body-mb", flags->max_body_mb, "Largest request body accepted, in MiB")
+      ->capture_default_str();
   serve->callback([flags, exit_code] { *exit_code = Serve(*flags); });
 }
 

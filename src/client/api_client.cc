@@ -90,8 +90,7 @@ absl::Status StatusFromErrorResponse(int http_status, absl::string_view body) {
   std::string message;
   json parsed = json::parse(body.begin(), body.end(), nullptr,
                             /*allow_exceptions=*/false);
-  if (parsed.is_object() && parsed.contains("error") &&
-      parsed["error"].is_object()) {
+  if (parsed.is_object() && parsed.contains("error") && parsed["error"].is_object()) {
     const json& error = parsed["error"];
     std::optional<absl::StatusCode> named;
     if (error.contains("status") && error["status"].is_string()) {
@@ -119,25 +118,19 @@ absl::Status StatusFromErrorResponse(int http_status, absl::string_view body) {
 
 struct ApiClient::Impl {
   Impl(std::string endpoint_in, const Endpoint& parsed, std::string token_in)
-      : endpoint(std::move(endpoint_in)),
-        token(std::move(token_in)),
-        http(parsed.host, parsed.port) {}
+      : endpoint(std::move(endpoint_in)), token(std::move(token_in)), http(parsed.host, parsed.port) {}
 
-  httplib::Headers Headers(
-      absl::string_view accept = "application/json") const {
-    httplib::Headers headers = {{"Accept", std::string(accept)},
-                                {"User-Agent", kUserAgent}};
+  httplib::Headers Headers(absl::string_view accept = "application/json") const {
+    httplib::Headers headers = {{"Accept", std::string(accept)}, {"User-Agent", kUserAgent}};
     if (!token.empty()) {
       headers.emplace("Authorization", absl::StrCat("Bearer ", token));
     }
     return headers;
   }
 
-  static absl::StatusOr<std::string> Target(absl::string_view path,
-                                            const QueryParams& query) {
+  static absl::StatusOr<std::string> Target(absl::string_view path, const QueryParams& query) {
     if (!absl::StartsWith(path, "/")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("request path must start with '/': ", path));
+      return absl::InvalidArgumentError(absl::StrCat("request path must start with '/': ", path));
     }
     std::string target(path);
     if (!query.empty()) {
@@ -147,8 +140,7 @@ struct ApiClient::Impl {
     return target;
   }
 
-  absl::StatusOr<RawResponse> GetRaw(absl::string_view path,
-                                     const QueryParams& query) {
+  absl::StatusOr<RawResponse> GetRaw(absl::string_view path, const QueryParams& query) {
     KILN_ASSIGN_OR_RETURN(std::string target, Target(path, query));
     httplib::Result result = http.Get(target, Headers("text/plain, */*"));
     if (!result) return TransportError(Method::kGet, path, result.error());
@@ -162,19 +154,14 @@ struct ApiClient::Impl {
     return raw;
   }
 
-  absl::StatusOr<json> Send(Method method, absl::string_view path,
-                            const std::optional<json>& body,
+  absl::StatusOr<json> Send(Method method, absl::string_view path, const std::optional<json>& body,
                             const QueryParams& query) {
     KILN_ASSIGN_OR_RETURN(std::string target, Target(path, query));
-    const std::string payload =
-        body.has_value()
-            ? body->dump(-1, ' ', false, json::error_handler_t::replace)
-            : "";
+    const std::string payload = body.has_value() ? body->dump(-1, ' ', false, json::error_handler_t::replace) : "";
     httplib::Result result = [&] {
       switch (method) {
         case Method::kPost:
-          return body.has_value() ? http.Post(target, Headers(), payload,
-                                              "application/json")
+          return body.has_value() ? http.Post(target, Headers(), payload, "application/json")
                                   : http.Post(target, Headers());
         case Method::kDelete:
           return http.Delete(target, Headers());
@@ -191,33 +178,26 @@ struct ApiClient::Impl {
       return StatusFromErrorResponse(status, text);
     }
     if (absl::StripAsciiWhitespace(text).empty()) return json::object();
-    json parsed =
-        json::parse(text, nullptr, /*allow_exceptions=*/false);
+    json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (parsed.is_discarded()) {
       return absl::InternalError(absl::StrCat(
-          "the server at ", endpoint, " answered ", MethodName(method), " ",
-          path, " with a body that is not JSON: ",
-          absl::StripAsciiWhitespace(text).substr(0, kMaxBodyInMessage)));
+          "the server at ", endpoint, " answered ", MethodName(method), " ", path,
+          " with a body that is not JSON: ", absl::StripAsciiWhitespace(text).substr(0, kMaxBodyInMessage)));
     }
     return parsed;
   }
 
-  absl::Status TransportError(Method method, absl::string_view path,
-                              httplib::Error error) const {
-    if (error == httplib::Error::Connection ||
-        error == httplib::Error::ConnectionTimeout) {
-      const absl::string_view why = error == httplib::Error::Connection
-                                        ? "connection refused or no route"
-                                        : "connection timed out";
-      return absl::UnavailableError(absl::StrCat(
-          "could not reach the kiln server at ", endpoint, " (", why,
-          "). Is it running? Start it with `kiln serve`, or point --endpoint "
-          "or KILN_ENDPOINT at a running server."));
+  absl::Status TransportError(Method method, absl::string_view path, httplib::Error error) const {
+    if (error == httplib::Error::Connection || error == httplib::Error::ConnectionTimeout) {
+      const absl::string_view why =
+          error == httplib::Error::Connection ? "connection refused or no route" : "connection timed out";
+      return absl::UnavailableError(absl::StrCat("could not reach the kiln server at ", endpoint, " (", why,
+                                                 "). Is it running? Start it with `kiln serve`, or point --endpoint "
+                                                 "or KILN_ENDPOINT at a running server."));
     }
-    return absl::UnavailableError(absl::StrCat(
-        MethodName(method), " ", endpoint, path,
-        " failed before an answer arrived (httplib error: ",
-        httplib::to_string(error), ")"));
+    return absl::UnavailableError(
+        absl::StrCat(MethodName(method), " ", endpoint, path,
+                     " failed before an answer arrived (httplib error: ", httplib::to_string(error), ")"));
   }
 
   std::string endpoint;
@@ -225,19 +205,15 @@ struct ApiClient::Impl {
   httplib::Client http;
 };
 
-absl::StatusOr<ApiClient> ApiClient::Create(absl::string_view endpoint,
-                                            absl::string_view token,
+absl::StatusOr<ApiClient> ApiClient::Create(absl::string_view endpoint, absl::string_view token,
                                             const ApiClientOptions& options) {
   KILN_ASSIGN_OR_RETURN(Endpoint parsed, ParseEndpoint(endpoint));
   std::string normalized(endpoint);
   if (absl::EndsWith(normalized, "/")) normalized.pop_back();
-  auto impl = std::make_unique<Impl>(std::move(normalized), parsed,
-                                     std::string(token));
-  impl->http.set_connection_timeout(
-      absl::ToChronoMicroseconds(options.connect_timeout));
+  auto impl = std::make_unique<Impl>(std::move(normalized), parsed, std::string(token));
+  impl->http.set_connection_timeout(absl::ToChronoMicroseconds(options.connect_timeout));
   impl->http.set_read_timeout(absl::ToChronoMicroseconds(options.read_timeout));
-  impl->http.set_write_timeout(
-      absl::ToChronoMicroseconds(options.write_timeout));
+  impl->http.set_write_timeout(absl::ToChronoMicroseconds(options.write_timeout));
   return ApiClient(std::move(impl));
 }
 
@@ -246,24 +222,20 @@ ApiClient::ApiClient(ApiClient&&) noexcept = default;
 ApiClient& ApiClient::operator=(ApiClient&&) noexcept = default;
 ApiClient::~ApiClient() = default;
 
-absl::StatusOr<json> ApiClient::Get(absl::string_view path,
-                                    const QueryParams& query) {
+absl::StatusOr<json> ApiClient::Get(absl::string_view path, const QueryParams& query) {
   return impl_->Send(Method::kGet, path, std::nullopt, query);
 }
 
-absl::StatusOr<json> ApiClient::Post(absl::string_view path,
-                                     const std::optional<json>& body,
+absl::StatusOr<json> ApiClient::Post(absl::string_view path, const std::optional<json>& body,
                                      const QueryParams& query) {
   return impl_->Send(Method::kPost, path, body, query);
 }
 
-absl::StatusOr<json> ApiClient::Delete(absl::string_view path,
-                                       const QueryParams& query) {
+absl::StatusOr<json> ApiClient::Delete(absl::string_view path, const QueryParams& query) {
   return impl_->Send(Method::kDelete, path, std::nullopt, query);
 }
 
-absl::StatusOr<RawResponse> ApiClient::GetRaw(absl::string_view path,
-                                              const QueryParams& query) {
+absl::StatusOr<RawResponse> ApiClient::GetRaw(absl::string_view path, const QueryParams& query) {
   return impl_->GetRaw(path, query);
 }
 

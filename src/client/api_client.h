@@ -41,8 +41,7 @@ class ApiClient {
  public:
   // `endpoint` must be http://HOST:PORT (see ParseEndpoint). `token`, when not
   // empty, is sent as "Authorization: Bearer <token>" on every request.
-  static absl::StatusOr<ApiClient> Create(absl::string_view endpoint,
-                                          absl::string_view token,
+  static absl::StatusOr<ApiClient> Create(absl::string_view endpoint, absl::string_view token,
                                           const ApiClientOptions& options = {});
 
   ApiClient(ApiClient&&) noexcept;
@@ -59,21 +58,16 @@ class ApiClient {
   //    status and body);
   //  - no answer: UNAVAILABLE naming the endpoint and suggesting `kiln serve`
   //    (connection refused / timed out), or UNAVAILABLE for a broken exchange.
-  absl::StatusOr<nlohmann::json> Get(absl::string_view path,
-                                     const QueryParams& query = {});
+  absl::StatusOr<nlohmann::json> Get(absl::string_view path, const QueryParams& query = {});
   // `body`, when given, is sent as application/json; else the body is empty.
-  absl::StatusOr<nlohmann::json> Post(
-      absl::string_view path,
-      const std::optional<nlohmann::json>& body = std::nullopt,
-      const QueryParams& query = {});
-  absl::StatusOr<nlohmann::json> Delete(absl::string_view path,
-                                        const QueryParams& query = {});
+  absl::StatusOr<nlohmann::json> Post(absl::string_view path, const std::optional<nlohmann::json>& body = std::nullopt,
+                                      const QueryParams& query = {});
+  absl::StatusOr<nlohmann::json> Delete(absl::string_view path, const QueryParams& query = {});
 
   // GET that does not parse the body: a 2xx answer is returned as raw bytes
   // plus its headers (for text/plain routes such as kiln's log route);
   // non-2xx answers and transport failures are Statuses exactly as for Get.
-  absl::StatusOr<RawResponse> GetRaw(absl::string_view path,
-                                     const QueryParams& query = {});
+  absl::StatusOr<RawResponse> GetRaw(absl::string_view path, const QueryParams& query = {});
 
   // The normalized endpoint ("http://127.0.0.1:8080").
   const std::string& endpoint() const;

@@ -41,54 +41,43 @@ class ApiClientTest : public ::testing::Test {
  protected:
   ApiClientTest()
       : server_([this](httplib::Server& s) {
-          s.Get("/v1/ok", [this](const httplib::Request& req,
-                                 httplib::Response& res) {
+          s.Get("/v1/ok", [this](const httplib::Request& req, httplib::Response& res) {
             Record(seen_, req);
             ReplyJson(res, R"({"hello":"world"})");
           });
-          s.Get("/v1/missing",
-                [](const httplib::Request&, httplib::Response& res) {
-                  ReplyJson(res,
-                            R"({"error":{"code":404,"message":"CustomJob 9 )"
-                            R"(not found.","status":"NOT_FOUND"}})",
-                            404);
-                });
-          s.Get("/v1/precondition",
-                [](const httplib::Request&, httplib::Response& res) {
-                  ReplyJson(res,
-                            R"({"error":{"code":400,"message":"job is done",)"
-                            R"("status":"FAILED_PRECONDITION"}})",
-                            400);
-                });
-          s.Get("/v1/code-only",
-                [](const httplib::Request&, httplib::Response& res) {
-                  ReplyJson(res, R"({"error":{"code":409,"message":"dup"}})",
-                            409);
-                });
-          s.Get("/v1/plain-503",
-                [](const httplib::Request&, httplib::Response& res) {
-                  res.status = 503;
-                  res.set_content("overloaded", "text/plain");
-                });
+          s.Get("/v1/missing", [](const httplib::Request&, httplib::Response& res) {
+            ReplyJson(res,
+                      R"({"error":{"code":404,"message":"CustomJob 9 )"
+                      R"(not found.","status":"NOT_FOUND"}})",
+                      404);
+          });
+          s.Get("/v1/precondition", [](const httplib::Request&, httplib::Response& res) {
+            ReplyJson(res,
+                      R"({"error":{"code":400,"message":"job is done",)"
+                      R"("status":"FAILED_PRECONDITION"}})",
+                      400);
+          });
+          s.Get("/v1/code-only", [](const httplib::Request&, httplib::Response& res) {
+            ReplyJson(res, R"({"error":{"code":409,"message":"dup"}})", 409);
+          });
+          s.Get("/v1/plain-503", [](const httplib::Request&, httplib::Response& res) {
+            res.status = 503;
+            res.set_content("overloaded", "text/plain");
+          });
           s.Get("/v1/not-json",
-                [](const httplib::Request&, httplib::Response& res) {
-                  res.set_content("<html>", "text/html");
-                });
-          s.Post(R"(/v1/jobs/1:cancel)", [this](const httplib::Request& req,
-                                                httplib::Response& res) {
+                [](const httplib::Request&, httplib::Response& res) { res.set_content("<html>", "text/html"); });
+          s.Post(R"(/v1/jobs/1:cancel)", [this](const httplib::Request& req, httplib::Response& res) {
             Record(seen_, req);
             ReplyJson(res, R"({"received":true})");
           });
-          s.Delete("/v1/jobs/1", [this](const httplib::Request& req,
-                                        httplib::Response& res) {
+          s.Delete("/v1/jobs/1", [this](const httplib::Request& req, httplib::Response& res) {
             Record(seen_, req);
             res.status = 200;  // An empty body.
           });
         }) {}
 
   ApiClient Client(absl::string_view token = "") {
-    absl::StatusOr<ApiClient> client =
-        ApiClient::Create(server_.endpoint(), token);
+    absl::StatusOr<ApiClient> client = ApiClient::Create(server_.endpoint(), token);
     EXPECT_TRUE(client.ok()) << client.status();
     return *std::move(client);
   }
@@ -117,8 +106,9 @@ TEST_F(ApiClientTest, NoTokenMeansNoAuthorizationHeader) {
 TEST_F(ApiClientTest, QueryParamsAreEncoded) {
   ApiClient client = Client();
   ASSERT_TRUE(client
-                  .Get("/v1/ok", {{"filter", "state=\"JOB_STATE_RUNNING\" AND "
-                                             "display_name=a+b&c"},
+                  .Get("/v1/ok", {{"filter",
+                                   "state=\"JOB_STATE_RUNNING\" AND "
+                                   "display_name=a+b&c"},
                                   {"pageSize", "5"}})
                   .ok());
   std::lock_guard<std::mutex> lock(seen_.mu);
@@ -162,8 +152,7 @@ TEST_F(ApiClientTest, NonJsonSuccessIsInternal) {
 
 TEST_F(ApiClientTest, PostSendsJsonBody) {
   ApiClient client = Client("t");
-  absl::StatusOr<json> answer =
-      client.Post("/v1/jobs/1:cancel", json::object());
+  absl::StatusOr<json> answer = client.Post("/v1/jobs/1:cancel", json::object());
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(*answer, json({{"received", true}}));
   std::lock_guard<std::mutex> lock(seen_.mu);
@@ -195,19 +184,14 @@ TEST(ApiClientStandaloneTest, ConnectionRefusedIsUnavailableNamingEndpoint) {
 }
 
 TEST(ApiClientStandaloneTest, CreateRejectsBadEndpoint) {
-  EXPECT_EQ(ApiClient::Create("localhost", "").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ApiClient::Create("localhost", "").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(StatusFromErrorResponseTest, MapsCodesAndMessages) {
-  absl::Status status = StatusFromErrorResponse(
-      404, R"({"error":{"code":404,"message":"gone","status":"NOT_FOUND"}})");
+  absl::Status status = StatusFromErrorResponse(404, R"({"error":{"code":404,"message":"gone","status":"NOT_FOUND"}})");
   EXPECT_EQ(status, absl::NotFoundError("gone"));
-  EXPECT_EQ(StatusFromErrorResponse(401, ""),
-            absl::UnauthenticatedError("HTTP 401"));
-  EXPECT_EQ(StatusFromErrorResponse(
-                500, R"({"error":{"status":"BOGUS","message":"m"}})"),
-            absl::InternalError("m"));
+  EXPECT_EQ(StatusFromErrorResponse(401, ""), absl::UnauthenticatedError("HTTP 401"));
+  EXPECT_EQ(StatusFromErrorResponse(500, R"({"error":{"status":"BOGUS","message":"m"}})"), absl::InternalError("m"));
   EXPECT_EQ(StatusCodeForHttp(429), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(StatusCodeForHttp(418), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(StatusCodeForHttp(502), absl::StatusCode::kInternal);

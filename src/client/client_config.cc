@@ -33,8 +33,7 @@ struct FileSettings {
   std::optional<std::string> format;
 };
 
-constexpr char kKnownKeys[] =
-    "endpoint, token, token_file, project, region, format";
+constexpr char kKnownKeys[] = "endpoint, token, token_file, project, region, format";
 
 std::optional<std::string> Env(const char* name) {
   const char* value = std::getenv(name);
@@ -43,10 +42,8 @@ std::optional<std::string> Env(const char* name) {
 }
 
 // flag > environment > config file; std::nullopt when none is set.
-std::optional<Setting> Pick(const std::string& flag_value, const char* flag_name,
-                            const char* env_name,
-                            const std::optional<std::string>& file_value,
-                            const std::string& config_path) {
+std::optional<Setting> Pick(const std::string& flag_value, const char* flag_name, const char* env_name,
+                            const std::optional<std::string>& file_value, const std::string& config_path) {
   if (!flag_value.empty()) return Setting{flag_value, flag_name};
   if (std::optional<std::string> env = Env(env_name)) {
     return Setting{*std::move(env), env_name};
@@ -67,19 +64,16 @@ std::string DefaultConfigPath() {
   return "";
 }
 
-absl::StatusOr<std::string> ReadTokenFile(const std::string& path,
-                                          absl::string_view source) {
+absl::StatusOr<std::string> ReadTokenFile(const std::string& path, absl::string_view source) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream text;
   if (in) text << in.rdbuf();
   if (!in || in.bad()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "cannot read token file ", path, " (named by ", source, ")"));
+    return absl::FailedPreconditionError(absl::StrCat("cannot read token file ", path, " (named by ", source, ")"));
   }
   std::string token(absl::StripAsciiWhitespace(text.str()));
   if (token.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "token file ", path, " (named by ", source, ") is empty"));
+    return absl::FailedPreconditionError(absl::StrCat("token file ", path, " (named by ", source, ") is empty"));
   }
   return token;
 }
@@ -91,8 +85,7 @@ absl::StatusOr<FileSettings> ParseConfigFile(const std::string& path) {
     if (root.IsNull()) return settings;  // An empty file.
     if (!root.IsMap()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("config file ", path,
-                       " must be a mapping of keys (", kKnownKeys, ")"));
+          absl::StrCat("config file ", path, " must be a mapping of keys (", kKnownKeys, ")"));
     }
     for (const auto& entry : root) {
       const std::string key = entry.first.as<std::string>();
@@ -100,9 +93,8 @@ absl::StatusOr<FileSettings> ParseConfigFile(const std::string& path) {
       std::optional<std::string> value;
       if (!node.IsNull()) {
         if (!node.IsScalar()) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "key \"", key, "\" in config file ", path,
-              " must have a plain value"));
+          return absl::InvalidArgumentError(
+              absl::StrCat("key \"", key, "\" in config file ", path, " must have a plain value"));
         }
         value = node.Scalar();
       }
@@ -120,20 +112,17 @@ absl::StatusOr<FileSettings> ParseConfigFile(const std::string& path) {
         settings.format = value;
       } else {
         return absl::InvalidArgumentError(
-            absl::StrCat("unknown key \"", key, "\" in config file ", path,
-                         " (known keys: ", kKnownKeys, ")"));
+            absl::StrCat("unknown key \"", key, "\" in config file ", path, " (known keys: ", kKnownKeys, ")"));
       }
     }
   } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read config file ", path, ": ", e.what()));
+    return absl::InvalidArgumentError(absl::StrCat("cannot read config file ", path, ": ", e.what()));
   }
   // A relative token_file is relative to the config file's folder.
   if (settings.token_file.has_value() && !settings.token_file->empty()) {
     std::filesystem::path token_path(*settings.token_file);
     if (token_path.is_relative()) {
-      settings.token_file =
-          (std::filesystem::path(path).parent_path() / token_path).string();
+      settings.token_file = (std::filesystem::path(path).parent_path() / token_path).string();
     }
   }
   return settings;
@@ -143,22 +132,18 @@ absl::StatusOr<FileSettings> ParseConfigFile(const std::string& path) {
 absl::Status CheckSegment(absl::string_view what, const Setting& setting) {
   bool ok = !setting.value.empty();
   for (char c : setting.value) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' &&
-        c != '_' && c != '.') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') {
       ok = false;
     }
   }
   if (ok) return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(
-      "invalid ", what, " \"", setting.value, "\" (from ", setting.source,
-      "): use only letters, digits, '-', '_' and '.'"));
+  return absl::InvalidArgumentError(absl::StrCat("invalid ", what, " \"", setting.value, "\" (from ", setting.source,
+                                                 "): use only letters, digits, '-', '_' and '.'"));
 }
 
 absl::Status BadEndpoint(absl::string_view endpoint) {
   return absl::InvalidArgumentError(
-      absl::StrCat("invalid endpoint \"", endpoint,
-                   "\": expected http://HOST:PORT, for example ",
-                   kDefaultEndpoint));
+      absl::StrCat("invalid endpoint \"", endpoint, "\": expected http://HOST:PORT, for example ", kDefaultEndpoint));
 }
 
 }  // namespace
@@ -166,11 +151,10 @@ absl::Status BadEndpoint(absl::string_view endpoint) {
 absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view endpoint) {
   constexpr absl::string_view kScheme = "http://";
   if (absl::StartsWithIgnoreCase(endpoint, "https://")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "invalid endpoint \"", endpoint,
-        "\": https is not supported (kiln serves plain HTTP); expected "
-        "http://HOST:PORT, for example ",
-        kDefaultEndpoint));
+    return absl::InvalidArgumentError(absl::StrCat("invalid endpoint \"", endpoint,
+                                                   "\": https is not supported (kiln serves plain HTTP); expected "
+                                                   "http://HOST:PORT, for example ",
+                                                   kDefaultEndpoint));
   }
   if (!absl::StartsWith(endpoint, kScheme)) return BadEndpoint(endpoint);
   absl::string_view rest = endpoint.substr(kScheme.size());
@@ -185,8 +169,7 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view endpoint) {
     }
     absl::string_view host = rest.substr(1, close - 1);
     for (char c : host) {
-      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' &&
-          c != '.') {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') {
         return BadEndpoint(endpoint);
       }
     }
@@ -196,14 +179,12 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view endpoint) {
     port_text = after.substr(1);
   } else {
     size_t colon = rest.find(':');
-    if (colon == absl::string_view::npos || colon == 0 ||
-        rest.rfind(':') != colon) {
+    if (colon == absl::string_view::npos || colon == 0 || rest.rfind(':') != colon) {
       return BadEndpoint(endpoint);
     }
     absl::string_view host = rest.substr(0, colon);
     for (char c : host) {
-      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
-          c != '-' && c != '_') {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_') {
         return BadEndpoint(endpoint);
       }
     }
@@ -216,8 +197,7 @@ absl::StatusOr<Endpoint> ParseEndpoint(absl::string_view endpoint) {
       return BadEndpoint(endpoint);
     }
   }
-  if (!absl::SimpleAtoi(port_text, &parsed.port) || parsed.port < 1 ||
-      parsed.port > 65535) {
+  if (!absl::SimpleAtoi(port_text, &parsed.port) || parsed.port < 1 || parsed.port > 65535) {
     return BadEndpoint(endpoint);
   }
   return parsed;
@@ -246,64 +226,50 @@ absl::StatusOr<ClientConfig> ResolveClientConfig(const ConfigFlags& flags) {
       KILN_ASSIGN_OR_RETURN(file, ParseConfigFile(config.config_path));
     } else if (config_required) {
       return absl::FailedPreconditionError(
-          absl::StrCat("config file ", config.config_path, " (named by ",
-                       config_source, ") does not exist"));
+          absl::StrCat("config file ", config.config_path, " (named by ", config_source, ") does not exist"));
     }
   }
 
   // Endpoint.
   if (std::optional<Setting> endpoint =
-          Pick(flags.endpoint, "--endpoint", "KILN_ENDPOINT", file.endpoint,
-               config.config_path)) {
+          Pick(flags.endpoint, "--endpoint", "KILN_ENDPOINT", file.endpoint, config.config_path)) {
     absl::StatusOr<Endpoint> parsed = ParseEndpoint(endpoint->value);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          parsed.status().message(), " (from ", endpoint->source, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(parsed.status().message(), " (from ", endpoint->source, ")"));
     }
     const bool ipv6 = parsed->host.find(':') != std::string::npos;
-    config.endpoint = ipv6 ? absl::StrCat("http://[", parsed->host, "]:",
-                                          parsed->port)
-                           : absl::StrCat("http://", parsed->host, ":",
-                                          parsed->port);
+    config.endpoint = ipv6 ? absl::StrCat("http://[", parsed->host, "]:", parsed->port)
+                           : absl::StrCat("http://", parsed->host, ":", parsed->port);
   }
 
   // Token: KILN_TOKEN > KILN_TOKEN_FILE > file token > file token_file.
   if (std::optional<std::string> token = Env("KILN_TOKEN")) {
     config.token = std::string(absl::StripAsciiWhitespace(*token));
   } else if (std::optional<std::string> token_file = Env("KILN_TOKEN_FILE")) {
-    KILN_ASSIGN_OR_RETURN(config.token,
-                          ReadTokenFile(*token_file, "KILN_TOKEN_FILE"));
+    KILN_ASSIGN_OR_RETURN(config.token, ReadTokenFile(*token_file, "KILN_TOKEN_FILE"));
   } else if (file.token.has_value() && !file.token->empty()) {
     config.token = *file.token;
   } else if (file.token_file.has_value() && !file.token_file->empty()) {
-    KILN_ASSIGN_OR_RETURN(
-        config.token,
-        ReadTokenFile(*file.token_file,
-                      absl::StrCat("token_file in ", config.config_path)));
+    KILN_ASSIGN_OR_RETURN(config.token,
+                          ReadTokenFile(*file.token_file, absl::StrCat("token_file in ", config.config_path)));
   }
 
   // Project and region.
   if (std::optional<Setting> project =
-          Pick(flags.project, "--project", "KILN_PROJECT", file.project,
-               config.config_path)) {
+          Pick(flags.project, "--project", "KILN_PROJECT", file.project, config.config_path)) {
     KILN_RETURN_IF_ERROR(CheckSegment("project", *project));
     config.project = project->value;
   }
-  if (std::optional<Setting> region =
-          Pick(flags.region, "--region", "KILN_REGION", file.region,
-               config.config_path)) {
+  if (std::optional<Setting> region = Pick(flags.region, "--region", "KILN_REGION", file.region, config.config_path)) {
     KILN_RETURN_IF_ERROR(CheckSegment("region", *region));
     config.region = region->value;
   }
 
   // Output format.
-  if (std::optional<Setting> format = Pick(flags.format, "--format",
-                                           "KILN_FORMAT", file.format,
-                                           config.config_path)) {
+  if (std::optional<Setting> format = Pick(flags.format, "--format", "KILN_FORMAT", file.format, config.config_path)) {
     absl::StatusOr<OutputFormat> parsed = ParseOutputFormat(format->value);
     if (!parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          parsed.status().message(), " (from ", format->source, ")"));
+      return absl::InvalidArgumentError(absl::StrCat(parsed.status().message(), " (from ", format->source, ")"));
     }
     config.format = *parsed;
   }
@@ -312,16 +278,13 @@ absl::StatusOr<ClientConfig> ResolveClientConfig(const ConfigFlags& flags) {
 
 absl::StatusOr<std::string> LocationName(const ClientConfig& config) {
   if (config.project.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no project is set. Set one in any of three ways: the --project=PROJECT "
-        "flag, the KILN_PROJECT environment variable, or a \"project: PROJECT\" "
-        "line in the config file (",
-        config.config_path.empty() ? "~/.config/kiln/config.yaml"
-                                   : config.config_path,
-        ")"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no project is set. Set one in any of three ways: the --project=PROJECT "
+                     "flag, the KILN_PROJECT environment variable, or a \"project: PROJECT\" "
+                     "line in the config file (",
+                     config.config_path.empty() ? "~/.config/kiln/config.yaml" : config.config_path, ")"));
   }
-  return absl::StrCat("projects/", config.project, "/locations/",
-                      config.region);
+  return absl::StrCat("projects/", config.project, "/locations/", config.region);
 }
 
 }  // namespace kiln::client

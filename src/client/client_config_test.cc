@@ -87,10 +87,8 @@ TEST_F(ClientConfigTest, EmptyEnvironmentValuesCountAsUnset) {
 
 TEST_F(ClientConfigTest, ConfigFileFlagBeatsKilnConfigBeatsDefaultPath) {
   ScopedClientEnv::WriteFile(env_.DefaultConfigPath(), "project: default\n");
-  const std::string from_env = ScopedClientEnv::WriteFile(
-      env_.dir() + "/env.yaml", "project: from-kiln-config\n");
-  const std::string from_flag = ScopedClientEnv::WriteFile(
-      env_.dir() + "/flag.yaml", "project: from-flag-file\n");
+  const std::string from_env = ScopedClientEnv::WriteFile(env_.dir() + "/env.yaml", "project: from-kiln-config\n");
+  const std::string from_flag = ScopedClientEnv::WriteFile(env_.dir() + "/flag.yaml", "project: from-flag-file\n");
 
   setenv("KILN_CONFIG", from_env.c_str(), 1);
   absl::StatusOr<ClientConfig> config = ResolveClientConfig({});
@@ -131,8 +129,7 @@ TEST_F(ClientConfigTest, UnknownKeyAndBadYamlAreErrors) {
 }
 
 TEST_F(ClientConfigTest, TokenPrecedence) {
-  const std::string token_file =
-      ScopedClientEnv::WriteFile(env_.dir() + "/tok", "  from-env-file\n");
+  const std::string token_file = ScopedClientEnv::WriteFile(env_.dir() + "/tok", "  from-env-file\n");
   ScopedClientEnv::WriteFile(env_.DefaultConfigPath(), "token: from-config\n");
 
   absl::StatusOr<ClientConfig> config = ResolveClientConfig({});
@@ -164,8 +161,7 @@ TEST_F(ClientConfigTest, UnreadableOrEmptyTokenFileIsAnError) {
   EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(config.status().message(), HasSubstr("KILN_TOKEN_FILE"));
 
-  const std::string empty =
-      ScopedClientEnv::WriteFile(env_.dir() + "/empty", " \n");
+  const std::string empty = ScopedClientEnv::WriteFile(env_.dir() + "/empty", " \n");
   setenv("KILN_TOKEN_FILE", empty.c_str(), 1);
   config = ResolveClientConfig({});
   EXPECT_EQ(config.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -179,8 +175,7 @@ TEST_F(ClientConfigTest, MissingProjectNamesTheThreeWaysToSetIt) {
   EXPECT_EQ(location.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(location.status().message(), HasSubstr("--project"));
   EXPECT_THAT(location.status().message(), HasSubstr("KILN_PROJECT"));
-  EXPECT_THAT(location.status().message(),
-              HasSubstr(env_.DefaultConfigPath()));
+  EXPECT_THAT(location.status().message(), HasSubstr(env_.DefaultConfigPath()));
 }
 
 TEST_F(ClientConfigTest, LocationNameJoinsProjectAndRegion) {
@@ -188,8 +183,7 @@ TEST_F(ClientConfigTest, LocationNameJoinsProjectAndRegion) {
   flags.project = "demo";
   absl::StatusOr<ClientConfig> config = ResolveClientConfig(flags);
   ASSERT_TRUE(config.ok()) << config.status();
-  EXPECT_EQ(LocationName(*config).value(),
-            "projects/demo/locations/us-central1");
+  EXPECT_EQ(LocationName(*config).value(), "projects/demo/locations/us-central1");
 }
 
 TEST_F(ClientConfigTest, BadValuesNameTheirSource) {
@@ -231,19 +225,14 @@ TEST(ParseEndpointTest, AcceptsHttpHostPort) {
 }
 
 TEST(ParseEndpointTest, RejectsEverythingElse) {
-  for (const char* bad :
-       {"", "127.0.0.1:8080", "http://", "http://host", "http://host:",
-        "http://:80", "http://host:0", "http://host:65536", "http://host:8x",
-        "http://host:80/v1", "http://a:b:80", "ftp://host:21", "http://[::1]",
-        "http://ho st:80"}) {
+  for (const char* bad : {"", "127.0.0.1:8080", "http://", "http://host", "http://host:", "http://:80", "http://host:0",
+                          "http://host:65536", "http://host:8x", "http://host:80/v1", "http://a:b:80", "ftp://host:21",
+                          "http://[::1]", "http://ho st:80"}) {
     absl::StatusOr<Endpoint> endpoint = ParseEndpoint(bad);
-    EXPECT_EQ(endpoint.status().code(), absl::StatusCode::kInvalidArgument)
-        << bad;
-    EXPECT_THAT(endpoint.status().message(), HasSubstr("http://HOST:PORT"))
-        << bad;
+    EXPECT_EQ(endpoint.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(endpoint.status().message(), HasSubstr("http://HOST:PORT")) << bad;
   }
-  EXPECT_THAT(ParseEndpoint("https://host:443").status().message(),
-              HasSubstr("https is not supported"));
+  EXPECT_THAT(ParseEndpoint("https://host:443").status().message(), HasSubstr("https is not supported"));
 }
 
 }  // namespace

@@ -47,9 +47,7 @@ class FakeServer {
 
   bool ok() const { return port_ > 0 && server_.is_running(); }
   int port() const { return port_; }
-  std::string endpoint() const {
-    return absl::StrCat("http://127.0.0.1:", port_);
-  }
+  std::string endpoint() const { return absl::StrCat("http://127.0.0.1:", port_); }
 
  private:
   httplib::Server server_;
@@ -58,17 +56,14 @@ class FakeServer {
 };
 
 // Sets `res` to a JSON body.
-inline void ReplyJson(httplib::Response& res, const std::string& body,
-                      int status = 200) {
+inline void ReplyJson(httplib::Response& res, const std::string& body, int status = 200) {
   res.status = status;
   res.set_content(body, "application/json");
 }
 
 // Sets `res` to a text/plain body plus `headers` (kiln's log route).
-inline void ReplyText(
-    httplib::Response& res, const std::string& body,
-    const std::vector<std::pair<std::string, std::string>>& headers = {},
-    int status = 200) {
+inline void ReplyText(httplib::Response& res, const std::string& body,
+                      const std::vector<std::pair<std::string, std::string>>& headers = {}, int status = 200) {
   res.status = status;
   for (const auto& [name, value] : headers) res.set_header(name, value);
   res.set_content(body, "text/plain");
@@ -84,11 +79,8 @@ class RefusingPort {
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof(address);
-    if (fd_ >= 0 &&
-        bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) ==
-            0 &&
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) ==
-            0) {
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
       port_ = ntohs(address.sin_port);
     }
   }
@@ -99,9 +91,7 @@ class RefusingPort {
   RefusingPort& operator=(const RefusingPort&) = delete;
 
   int port() const { return port_; }
-  std::string endpoint() const {
-    return absl::StrCat("http://127.0.0.1:", port_);
-  }
+  std::string endpoint() const { return absl::StrCat("http://127.0.0.1:", port_); }
 
  private:
   int fd_ = -1;
@@ -114,18 +104,13 @@ class RefusingPort {
 class ScopedClientEnv {
  public:
   ScopedClientEnv() {
-    for (const char* name :
-         {"KILN_ENDPOINT", "KILN_TOKEN", "KILN_TOKEN_FILE", "KILN_PROJECT",
-          "KILN_REGION", "KILN_FORMAT", "KILN_CONFIG", "XDG_CONFIG_HOME"}) {
+    for (const char* name : {"KILN_ENDPOINT", "KILN_TOKEN", "KILN_TOKEN_FILE", "KILN_PROJECT", "KILN_REGION",
+                             "KILN_FORMAT", "KILN_CONFIG", "XDG_CONFIG_HOME"}) {
       const char* value = getenv(name);
-      saved_.emplace_back(name, value == nullptr
-                                    ? std::nullopt
-                                    : std::optional<std::string>(value));
+      saved_.emplace_back(name, value == nullptr ? std::nullopt : std::optional<std::string>(value));
       unsetenv(name);
     }
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "kiln-client-test-XXXXXX")
-            .string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "kiln-client-test-XXXXXX").string();
     const char* made = mkdtemp(pattern.data());
     dir_ = made != nullptr ? made : pattern;
     setenv("XDG_CONFIG_HOME", dir_.c_str(), 1);
@@ -151,10 +136,8 @@ class ScopedClientEnv {
   std::string DefaultConfigPath() const { return dir_ + "/kiln/config.yaml"; }
 
   // Writes `text` to `path` (creating folders) and returns `path`.
-  static std::string WriteFile(const std::string& path,
-                               const std::string& text) {
-    std::filesystem::create_directories(
-        std::filesystem::path(path).parent_path());
+  static std::string WriteFile(const std::string& path, const std::string& text) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
     std::ofstream(path) << text;
     return path;
   }

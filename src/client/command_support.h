@@ -36,8 +36,7 @@ struct Session {
 
 // Resolves the configuration from `flags` (ResolveClientConfig) and opens a
 // client; `format` is the configured one, else `default_format`.
-absl::StatusOr<Session> OpenSession(const ConfigFlags& flags,
-                                    OutputFormat default_format);
+absl::StatusOr<Session> OpenSession(const ConfigFlags& flags, OutputFormat default_format);
 
 // A session plus the full resource name the user meant (see OpenTarget).
 struct Target {
@@ -49,8 +48,7 @@ struct Target {
 // Opens a session (OpenSession) and expands `id_or_name` into `noun`'s full
 // resource name; on failure reports the error as `verb` (exit code 2) to
 // `err` and returns a Target without a session.
-Target OpenTarget(const NounSpec& noun, absl::string_view verb,
-                  const ConfigFlags& flags, absl::string_view id_or_name,
+Target OpenTarget(const NounSpec& noun, absl::string_view verb, const ConfigFlags& flags, absl::string_view id_or_name,
                   OutputFormat default_format, std::ostream& err);
 
 // Prints "ERROR: (kiln.<noun>.<verb>) <CODE>: <message>" and a newline to
@@ -59,13 +57,12 @@ Target OpenTarget(const NounSpec& noun, absl::string_view verb,
 // " --project=p --region=r", for the hints printed after create.
 std::string SameTargetFlags(const ConfigFlags& flags);
 
-int ReportError(absl::string_view noun, absl::string_view verb,
-                const absl::Status& status, int exit_code, std::ostream& err);
+int ReportError(absl::string_view noun, absl::string_view verb, const absl::Status& status, int exit_code,
+                std::ostream& err);
 
 // Adds the subcommand `verb` to `noun_command`. It lets the noun's global
 // flags (--project, --format, ...) appear after the verb too.
-CLI::App* AddVerbCommand(CLI::App& noun_command, absl::string_view verb,
-                         absl::string_view help);
+CLI::App* AddVerbCommand(CLI::App& noun_command, absl::string_view verb, absl::string_view help);
 
 // Hands a verb's exit code back to CLI11: returns on 0, else throws
 // CLI::RuntimeError(exit_code), which App::exit / CLI11_PARSE return as is.

@@ -10,11 +10,9 @@ namespace kiln::client {
 namespace {
 
 void AddGlobalFlags(CLI::App& noun_command, ConfigFlags& flags) {
-  noun_command.add_option("--project", flags.project,
-                          "Project (else KILN_PROJECT, else the config file)");
-  noun_command.add_option(
-      "--region", flags.region,
-      "Region (else KILN_REGION, else the config file, else us-central1)");
+  noun_command.add_option("--project", flags.project, "Project (else KILN_PROJECT, else the config file)");
+  noun_command.add_option("--region", flags.region,
+                          "Region (else KILN_REGION, else the config file, else us-central1)");
   noun_command.add_option("--endpoint", flags.endpoint,
                           "Server as http://HOST:PORT (else KILN_ENDPOINT, "
                           "else the config file, else http://127.0.0.1:8080)");
@@ -30,8 +28,7 @@ void AddGlobalFlags(CLI::App& noun_command, ConfigFlags& flags) {
 
 void RegisterClientCommands(CLI::App& app, const CommandIo& io) {
   for (const NounSpec& noun : ClientNouns()) {
-    CLI::App* command = app.add_subcommand(
-        noun.name, "Manage " + noun.title + " (" + noun.collection + ")");
+    CLI::App* command = app.add_subcommand(noun.name, "Manage " + noun.title + " (" + noun.collection + ")");
     command->require_subcommand(1);
     auto flags = std::make_shared<ConfigFlags>();
     AddGlobalFlags(*command, *flags);
@@ -41,8 +38,7 @@ void RegisterClientCommands(CLI::App& app, const CommandIo& io) {
   }
 }
 
-int ExitCodeForParseError(const CLI::App& app, const CLI::ParseError& error,
-                          std::ostream& out, std::ostream& err) {
+int ExitCodeForParseError(const CLI::App& app, const CLI::ParseError& error, std::ostream& out, std::ostream& err) {
   const int code = app.exit(error, out, err);
   if (error.get_name() == "RuntimeError") return code;
   return code == 0 ? kExitOk : kExitUsage;

@@ -37,8 +37,7 @@ void RegisterClientCommands(CLI::App& app, const CommandIo& io = {});
 // own code for CLI::RuntimeError; 0 after printing help (--help) to `out`;
 // otherwise (unknown flag, missing argument, ...) prints CLI11's message to
 // `err` and returns 2.
-int ExitCodeForParseError(const CLI::App& app, const CLI::ParseError& error,
-                          std::ostream& out = std::cout,
+int ExitCodeForParseError(const CLI::App& app, const CLI::ParseError& error, std::ostream& out = std::cout,
                           std::ostream& err = std::cerr);
 
 }  // namespace kiln::client

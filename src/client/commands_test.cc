@@ -1,7 +1,7 @@
 #include "client/commands.h"
 
-#include <CLI/CLI.hpp>
 #include <stdlib.h>
+#include <CLI/CLI.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -25,8 +25,7 @@ using ::testing::StartsWith;
 constexpr char kJobs[] = "/v1/projects/demo/locations/us-central1/customJobs";
 constexpr char kOps[] = "/v1/projects/demo/locations/us-central1/operations";
 
-json Job(const std::string& id, const std::string& display_name,
-         const std::string& state) {
+json Job(const std::string& id, const std::string& display_name, const std::string& state) {
   return {{"name", "projects/demo/locations/us-central1/customJobs/" + id},
           {"displayName", display_name},
           {"state", state},
@@ -39,63 +38,52 @@ class CommandsTest : public ::testing::Test {
  protected:
   CommandsTest()
       : server_([this](httplib::Server& s) {
-          s.Get(kJobs, [this](const httplib::Request& req,
-                              httplib::Response& res) {
+          s.Get(kJobs, [this](const httplib::Request& req, httplib::Response& res) {
             Note(req);
             json page;
             if (req.get_param_value("pageToken").empty()) {
-              page = {{"customJobs",
-                       {Job("123", "train", "JOB_STATE_RUNNING"),
-                        Job("456", "eval", "JOB_STATE_SUCCEEDED")}},
-                      {"nextPageToken", "next"}};
+              page = {
+                  {"customJobs", {Job("123", "train", "JOB_STATE_RUNNING"), Job("456", "eval", "JOB_STATE_SUCCEEDED")}},
+                  {"nextPageToken", "next"}};
             } else {
               page = {{"customJobs", {Job("789", "tune", "JOB_STATE_FAILED")}}};
             }
             ReplyJson(res, page.dump());
           });
-          s.Get(std::string(kJobs) + "/123",
-                [this](const httplib::Request& req, httplib::Response& res) {
-                  Note(req);
-                  ReplyJson(res, Job("123", "train", "JOB_STATE_RUNNING").dump());
-                });
-          s.Get(std::string(kJobs) + "/999",
-                [](const httplib::Request&, httplib::Response& res) {
-                  ReplyJson(res,
-                            R"({"error":{"code":404,"message":"CustomJob 999 )"
-                            R"(not found.","status":"NOT_FOUND"}})",
-                            404);
-                });
-          s.Post(std::string(kJobs) + "/123:cancel",
-                 [this](const httplib::Request& req, httplib::Response& res) {
-                   Note(req);
-                   ReplyJson(res, "{}");
-                 });
-          s.Delete(std::string(kJobs) + "/123",
-                   [](const httplib::Request&, httplib::Response& res) {
-                     ReplyJson(res, R"({"name":"projects/demo/locations/)"
-                                    R"(us-central1/operations/9","done":true})");
-                   });
-          s.Get(std::string(kOps) + "/5",
-                [this](const httplib::Request&, httplib::Response& res) {
-                  const bool done = ++polls_ >= 3;
-                  ReplyJson(res, json({{"name", "projects/demo/locations/"
-                                                "us-central1/operations/5"},
-                                       {"done", done}})
-                                     .dump());
-                });
-          s.Get(std::string(kOps) + "/6",
-                [](const httplib::Request&, httplib::Response& res) {
-                  ReplyJson(res, R"({"name":"op6","done":true,"error":)"
-                                 R"({"code":9,"message":"boom"}})");
-                });
+          s.Get(std::string(kJobs) + "/123", [this](const httplib::Request& req, httplib::Response& res) {
+            Note(req);
+            ReplyJson(res, Job("123", "train", "JOB_STATE_RUNNING").dump());
+          });
+          s.Get(std::string(kJobs) + "/999", [](const httplib::Request&, httplib::Response& res) {
+            ReplyJson(res,
+                      R"({"error":{"code":404,"message":"CustomJob 999 )"
+                      R"(not found.","status":"NOT_FOUND"}})",
+                      404);
+          });
+          s.Post(std::string(kJobs) + "/123:cancel", [this](const httplib::Request& req, httplib::Response& res) {
+            Note(req);
+            ReplyJson(res, "{}");
+          });
+          s.Delete(std::string(kJobs) + "/123", [](const httplib::Request&, httplib::Response& res) {
+            ReplyJson(res, R"({"name":"projects/demo/locations/)"
+                           R"(us-central1/operations/9","done":true})");
+          });
+          s.Get(std::string(kOps) + "/5", [this](const httplib::Request&, httplib::Response& res) {
+            const bool done = ++polls_ >= 3;
+            ReplyJson(res, json({{"name",
+                                  "projects/demo/locations/"
+                                  "us-central1/operations/5"},
+                                 {"done", done}})
+                               .dump());
+          });
+          s.Get(std::string(kOps) + "/6", [](const httplib::Request&, httplib::Response& res) {
+            ReplyJson(res, R"({"name":"op6","done":true,"error":)"
+                           R"({"code":9,"message":"boom"}})");
+          });
           s.Get(std::string(kOps) + "/7",
-                [](const httplib::Request&, httplib::Response& res) {
-                  ReplyJson(res, R"({"name":"op7"})");
-                });
+                [](const httplib::Request&, httplib::Response& res) { ReplyJson(res, R"({"name":"op7"})"); });
           s.Get("/v1/projects/env-project/locations/us-central1/models",
-                [](const httplib::Request&, httplib::Response& res) {
-                  ReplyJson(res, "{}");
-                });
+                [](const httplib::Request&, httplib::Response& res) { ReplyJson(res, "{}"); });
         }) {}
 
   void Note(const httplib::Request& req) {
@@ -140,21 +128,16 @@ class CommandsTest : public ::testing::Test {
 
 TEST_F(CommandsTest, ListAsJsonFollowsPages) {
   ASSERT_TRUE(server_.ok());
-  EXPECT_EQ(Run({"custom-jobs", "list", "--format=json", "--project", "demo",
-                 "--endpoint", server_.endpoint()}),
-            0)
+  EXPECT_EQ(Run({"custom-jobs", "list", "--format=json", "--project", "demo", "--endpoint", server_.endpoint()}), 0)
       << err_.str();
-  json expected = {Job("123", "train", "JOB_STATE_RUNNING"),
-                   Job("456", "eval", "JOB_STATE_SUCCEEDED"),
+  json expected = {Job("123", "train", "JOB_STATE_RUNNING"), Job("456", "eval", "JOB_STATE_SUCCEEDED"),
                    Job("789", "tune", "JOB_STATE_FAILED")};
   EXPECT_EQ(out_.str(), expected.dump(2) + "\n");
   EXPECT_EQ(err_.str(), "");
 }
 
 TEST_F(CommandsTest, ListDefaultsToTableAndTakesFlagsBeforeTheVerb) {
-  EXPECT_EQ(Run({"custom-jobs", "--project=demo",
-                 "--endpoint=" + server_.endpoint(), "list", "--limit", "2"}),
-            0)
+  EXPECT_EQ(Run({"custom-jobs", "--project=demo", "--endpoint=" + server_.endpoint(), "list", "--limit", "2"}), 0)
       << err_.str();
   EXPECT_EQ(out_.str(),
             "ID   DISPLAY_NAME  STATE                CREATE_TIME\n"
@@ -163,9 +146,7 @@ TEST_F(CommandsTest, ListDefaultsToTableAndTakesFlagsBeforeTheVerb) {
 }
 
 TEST_F(CommandsTest, DescribeIdPrintsYaml) {
-  EXPECT_EQ(Run({"custom-jobs", "describe", "123", "--project", "demo",
-                 "--endpoint", server_.endpoint()}),
-            0)
+  EXPECT_EQ(Run({"custom-jobs", "describe", "123", "--project", "demo", "--endpoint", server_.endpoint()}), 0)
       << err_.str();
   EXPECT_EQ(out_.str(),
             "createTime: '2024-05-01T10:00:00Z'\n"
@@ -175,17 +156,15 @@ TEST_F(CommandsTest, DescribeIdPrintsYaml) {
 }
 
 TEST_F(CommandsTest, DescribeFullNameNeedsNoProject) {
-  EXPECT_EQ(Run({"custom-jobs", "describe",
-                 "projects/demo/locations/us-central1/customJobs/123",
-                 "--endpoint", server_.endpoint(), "--format", "json"}),
+  EXPECT_EQ(Run({"custom-jobs", "describe", "projects/demo/locations/us-central1/customJobs/123", "--endpoint",
+                 server_.endpoint(), "--format", "json"}),
             0)
       << err_.str();
   EXPECT_EQ(json::parse(out_.str()), Job("123", "train", "JOB_STATE_RUNNING"));
 }
 
 TEST_F(CommandsTest, NotFoundIsExitOneWithGcloudStyleError) {
-  EXPECT_EQ(RunDescribe(*FindNoun("custom-jobs"), Flags(), "999", out_, err_),
-            kExitApiError);
+  EXPECT_EQ(RunDescribe(*FindNoun("custom-jobs"), Flags(), "999", out_, err_), kExitApiError);
   EXPECT_EQ(out_.str(), "");
   EXPECT_EQ(err_.str(),
             "ERROR: (kiln.custom-jobs.describe) NOT_FOUND: CustomJob 999 not "
@@ -193,19 +172,16 @@ TEST_F(CommandsTest, NotFoundIsExitOneWithGcloudStyleError) {
 }
 
 TEST_F(CommandsTest, MissingProjectIsUsageError) {
-  EXPECT_EQ(Run({"custom-jobs", "list", "--endpoint", server_.endpoint()}),
-            kExitUsage);
+  EXPECT_EQ(Run({"custom-jobs", "list", "--endpoint", server_.endpoint()}), kExitUsage);
   EXPECT_THAT(err_.str(), StartsWith("ERROR: (kiln.custom-jobs.list) "
                                      "FAILED_PRECONDITION: no project is set"));
   EXPECT_THAT(err_.str(), HasSubstr("KILN_PROJECT"));
 }
 
 TEST_F(CommandsTest, BadIdAndBadFormatAreUsageErrors) {
-  EXPECT_EQ(RunDescribe(*FindNoun("custom-jobs"), Flags(), "a/b", out_, err_),
-            kExitUsage);
+  EXPECT_EQ(RunDescribe(*FindNoun("custom-jobs"), Flags(), "a/b", out_, err_), kExitUsage);
   EXPECT_THAT(err_.str(), HasSubstr("INVALID_ARGUMENT"));
-  EXPECT_EQ(Run({"custom-jobs", "list", "--format=xml", "--project=demo",
-                 "--endpoint", server_.endpoint()}),
+  EXPECT_EQ(Run({"custom-jobs", "list", "--format=xml", "--project=demo", "--endpoint", server_.endpoint()}),
             kExitUsage);
   EXPECT_THAT(err_.str(), HasSubstr("json, yaml or table"));
 }
@@ -226,10 +202,7 @@ TEST_F(CommandsTest, EnvironmentConfiguresTheCommandAndTokenIsSent) {
 }
 
 TEST_F(CommandsTest, CancelPostsAndReports) {
-  EXPECT_EQ(Run({"custom-jobs", "cancel", "123", "--project=demo",
-                 "--endpoint", server_.endpoint()}),
-            0)
-      << err_.str();
+  EXPECT_EQ(Run({"custom-jobs", "cancel", "123", "--project=demo", "--endpoint", server_.endpoint()}), 0) << err_.str();
   EXPECT_EQ(out_.str(), "");
   EXPECT_EQ(err_.str(),
             "Requested cancellation of "
@@ -241,9 +214,7 @@ TEST_F(CommandsTest, CancelPostsAndReports) {
 }
 
 TEST_F(CommandsTest, DeletePrintsTheOperation) {
-  EXPECT_EQ(RunDelete(*FindNoun("custom-jobs"), Flags(), "123", out_, err_),
-            0)
-      << err_.str();
+  EXPECT_EQ(RunDelete(*FindNoun("custom-jobs"), Flags(), "123", out_, err_), 0) << err_.str();
   EXPECT_EQ(out_.str(),
             "done: true\n"
             "name: projects/demo/locations/us-central1/operations/9\n");
@@ -254,9 +225,7 @@ TEST_F(CommandsTest, WaitPollsUntilDone) {
   WaitArgs args;
   args.poll_interval = absl::Milliseconds(5);
   args.timeout = absl::Seconds(30);
-  EXPECT_EQ(RunWait(*FindNoun("operations"), Flags(), "5", args, out_, err_),
-            0)
-      << err_.str();
+  EXPECT_EQ(RunWait(*FindNoun("operations"), Flags(), "5", args, out_, err_), 0) << err_.str();
   EXPECT_EQ(polls_.load(), 3);
   EXPECT_EQ(out_.str(),
             "done: true\n"
@@ -267,14 +236,11 @@ TEST_F(CommandsTest, WaitReportsOperationErrorAndTimeout) {
   WaitArgs args;
   args.poll_interval = absl::Milliseconds(5);
   args.timeout = absl::Milliseconds(100);
-  EXPECT_EQ(RunWait(*FindNoun("operations"), Flags(), "6", args, out_, err_),
-            kExitApiError);
-  EXPECT_EQ(err_.str(),
-            "ERROR: (kiln.operations.wait) FAILED_PRECONDITION: boom\n");
+  EXPECT_EQ(RunWait(*FindNoun("operations"), Flags(), "6", args, out_, err_), kExitApiError);
+  EXPECT_EQ(err_.str(), "ERROR: (kiln.operations.wait) FAILED_PRECONDITION: boom\n");
 
   err_.str("");
-  EXPECT_EQ(RunWait(*FindNoun("operations"), Flags(), "7", args, out_, err_),
-            kExitApiError);
+  EXPECT_EQ(RunWait(*FindNoun("operations"), Flags(), "7", args, out_, err_), kExitApiError);
   EXPECT_THAT(err_.str(), StartsWith("ERROR: (kiln.operations.wait) "
                                      "DEADLINE_EXCEEDED: operation"));
 }
@@ -283,11 +249,10 @@ TEST_F(CommandsTest, UnreachableServerIsExitOne) {
   RefusingPort port;
   ConfigFlags flags = Flags();
   flags.endpoint = port.endpoint();
-  EXPECT_EQ(RunList(*FindNoun("datasets"), flags, {}, out_, err_),
-            kExitApiError);
-  EXPECT_THAT(err_.str(),
-              StartsWith("ERROR: (kiln.datasets.list) UNAVAILABLE: could not "
-                         "reach the kiln server at " + port.endpoint()));
+  EXPECT_EQ(RunList(*FindNoun("datasets"), flags, {}, out_, err_), kExitApiError);
+  EXPECT_THAT(err_.str(), StartsWith("ERROR: (kiln.datasets.list) UNAVAILABLE: could not "
+                                     "reach the kiln server at " +
+                                     port.endpoint()));
 }
 
 TEST_F(CommandsTest, ParseErrorsAreUsageAndHelpIsZero) {
@@ -303,19 +268,16 @@ TEST_F(CommandsTest, EveryNounHasItsVerbs) {
   RegisterClientCommands(app, CommandIo{&out_, &err_});
   for (const char* noun : {"custom-jobs", "pipelines", "hp-tuning-jobs"}) {
     for (const char* verb : {"list", "describe", "delete", "cancel"}) {
-      EXPECT_NO_THROW(app.get_subcommand(noun)->get_subcommand(verb))
-          << noun << " " << verb;
+      EXPECT_NO_THROW(app.get_subcommand(noun)->get_subcommand(verb)) << noun << " " << verb;
     }
   }
   for (const char* noun : {"datasets", "models"}) {
     for (const char* verb : {"list", "describe", "delete"}) {
-      EXPECT_NO_THROW(app.get_subcommand(noun)->get_subcommand(verb))
-          << noun << " " << verb;
+      EXPECT_NO_THROW(app.get_subcommand(noun)->get_subcommand(verb)) << noun << " " << verb;
     }
   }
   for (const char* verb : {"list", "describe", "delete", "wait"}) {
-    EXPECT_NO_THROW(app.get_subcommand("operations")->get_subcommand(verb))
-        << verb;
+    EXPECT_NO_THROW(app.get_subcommand("operations")->get_subcommand(verb)) << verb;
   }
   EXPECT_ANY_THROW(app.get_subcommand("models")->get_subcommand("cancel"));
 }

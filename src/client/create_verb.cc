@@ -14,11 +14,10 @@ namespace {
 
 using nlohmann::json;
 
-
 }  // namespace
 
-int RunCreate(const NounSpec& noun, const ConfigFlags& flags,
-              const CreateArgs& args, std::ostream& out, std::ostream& err) {
+int RunCreate(const NounSpec& noun, const ConfigFlags& flags, const CreateArgs& args, std::ostream& out,
+              std::ostream& err) {
   constexpr absl::string_view kVerb = "create";
   absl::StatusOr<Session> session = OpenSession(flags, OutputFormat::kYaml);
   if (!session.ok()) {
@@ -32,17 +31,14 @@ int RunCreate(const NounSpec& noun, const ConfigFlags& flags,
   if (!body.ok()) {
     return ReportError(noun.name, kVerb, body.status(), kExitUsage, err);
   }
-  absl::StatusOr<json> created =
-      session->client.Post(CollectionPath(*parent, noun.collection), *body);
+  absl::StatusOr<json> created = session->client.Post(CollectionPath(*parent, noun.collection), *body);
   if (!created.ok()) {
     return ReportError(noun.name, kVerb, created.status(), kExitApiError, err);
   }
   auto name_it = created->find("name");
   if (name_it == created->end() || !name_it->is_string()) {
-    return ReportError(
-        noun.name, kVerb,
-        absl::InternalError("the server's answer to create has no job name"),
-        kExitApiError, err);
+    return ReportError(noun.name, kVerb, absl::InternalError("the server's answer to create has no job name"),
+                       kExitApiError, err);
   }
   const std::string name = name_it->get<std::string>();
   const std::string id(LastSegment(name));
@@ -56,8 +52,7 @@ int RunCreate(const NounSpec& noun, const ConfigFlags& flags,
   if (flags.format.empty()) {
     out << name << "\n" << std::flush;
   } else {
-    absl::Status printed =
-        PrintResource(*created, noun.columns, session->format, out);
+    absl::Status printed = PrintResource(*created, noun.columns, session->format, out);
     if (!printed.ok()) {
       return ReportError(noun.name, kVerb, printed, kExitApiError, err);
     }
@@ -65,14 +60,11 @@ int RunCreate(const NounSpec& noun, const ConfigFlags& flags,
   }
   if (!args.watch) return kExitOk;
 
-  absl::StatusOr<json> final_job =
-      FollowJob(session->client, name, args.follow, err);
+  absl::StatusOr<json> final_job = FollowJob(session->client, name, args.follow, err);
   if (!final_job.ok()) {
-    return ReportError(noun.name, kVerb, final_job.status(), kExitApiError,
-                       err);
+    return ReportError(noun.name, kVerb, final_job.status(), kExitApiError, err);
   }
-  err << "CustomJob [" << name << "] ended in state "
-      << JobStateName(*final_job) << ".\n";
+  err << "CustomJob [" << name << "] ended in state " << JobStateName(*final_job) << ".\n";
   absl::Status outcome = JobOutcome(*final_job);
   if (!outcome.ok()) {
     return ReportError(noun.name, kVerb, outcome, kExitApiError, err);

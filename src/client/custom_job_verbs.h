@@ -33,8 +33,8 @@ struct CreateArgs {
 // and the describe / logs -f commands to run next. With `watch`, then
 // follows the job (FollowJob) and exits 0 only if it SUCCEEDED, else 1 after
 // reporting the job's error.
-int RunCreate(const NounSpec& noun, const ConfigFlags& flags,
-              const CreateArgs& args, std::ostream& out, std::ostream& err);
+int RunCreate(const NounSpec& noun, const ConfigFlags& flags, const CreateArgs& args, std::ostream& out,
+              std::ostream& err);
 
 // `kiln custom-jobs logs ID [--task T] [-f]`.
 struct LogsArgs {
@@ -51,38 +51,32 @@ struct LogsArgs {
 // X-Kiln-Log-End: true; with `follow` (follow=true&waitSeconds=N) only at
 // X-Kiln-Log-End: true. INTERNAL (exit 1) if the server moves the offset
 // backwards.
-int RunLogs(const NounSpec& noun, const ConfigFlags& flags,
-            absl::string_view id_or_name, const LogsArgs& args,
+int RunLogs(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, const LogsArgs& args,
             std::ostream& out, std::ostream& err);
 
 // Follows the job until final (FollowJob; progress on `err`), prints it to
 // `out` (default yaml) and exits 0 if it SUCCEEDED, else 1 with the job's
 // error. DEADLINE_EXCEEDED (exit 1) when `options.timeout` passes first.
-int RunJobWait(const NounSpec& noun, const ConfigFlags& flags,
-               absl::string_view id_or_name, const FollowOptions& options,
-               std::ostream& out, std::ostream& err);
+int RunJobWait(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name,
+               const FollowOptions& options, std::ostream& out, std::ostream& err);
 
 // RunDescribe's output plus kiln's replica status (FetchKilnStatus):
 // json/yaml add it to the job under "kilnStatus"; table appends a "kiln:"
 // section with queueReason and a TASK/STATE/EXIT_CODE/SIGNAL table. Skipped
 // silently when the server lacks the route, with a WARNING on `err` for
 // other errors.
-int RunJobDescribe(const NounSpec& noun, const ConfigFlags& flags,
-                   absl::string_view id_or_name, std::ostream& out,
+int RunJobDescribe(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, std::ostream& out,
                    std::ostream& err);
 
 // Registrars (see VerbRegistrar in nouns.h). The CLI verbs refresh the watch
 // progress line in place when stderr is a terminal.
-void AddCreateVerb(CLI::App& noun_command, const NounSpec& noun,
-                   std::shared_ptr<const ConfigFlags> flags,
+void AddCreateVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                    const CommandIo& io);
-void AddLogsVerb(CLI::App& noun_command, const NounSpec& noun,
-                 std::shared_ptr<const ConfigFlags> flags, const CommandIo& io);
-void AddJobWaitVerb(CLI::App& noun_command, const NounSpec& noun,
-                    std::shared_ptr<const ConfigFlags> flags,
+void AddLogsVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
+                 const CommandIo& io);
+void AddJobWaitVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                     const CommandIo& io);
-void AddJobDescribeVerb(CLI::App& noun_command, const NounSpec& noun,
-                        std::shared_ptr<const ConfigFlags> flags,
+void AddJobDescribeVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                         const CommandIo& io);
 
 }  // namespace kiln::client

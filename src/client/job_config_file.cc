@@ -32,8 +32,7 @@ bool LooksNumeric(const std::string& text, bool* is_integer) {
   if (i < text.size() && text[i] == '.') {
     *is_integer = false;
     ++i;
-    while (i < text.size() &&
-           std::isdigit(static_cast<unsigned char>(text[i]))) {
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
       ++i;
       ++digits;
     }
@@ -44,8 +43,7 @@ bool LooksNumeric(const std::string& text, bool* is_integer) {
     ++i;
     if (i < text.size() && (text[i] == '+' || text[i] == '-')) ++i;
     size_t exponent_digits = 0;
-    while (i < text.size() &&
-           std::isdigit(static_cast<unsigned char>(text[i]))) {
+    while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) {
       ++i;
       ++exponent_digits;
     }
@@ -103,8 +101,7 @@ std::string CamelCase(const std::string& key) {
       upper_next = true;
       continue;
     }
-    out.push_back(
-        upper_next ? absl::ascii_toupper(static_cast<unsigned char>(c)) : c);
+    out.push_back(upper_next ? absl::ascii_toupper(static_cast<unsigned char>(c)) : c);
     upper_next = false;
   }
   return out;
@@ -139,8 +136,7 @@ absl::StatusOr<json> LoadJobSpecFile(absl::string_view path) {
   const std::string file(path);
   std::ifstream in(file, std::ios::binary);
   if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat("cannot read --config file ", file));
+    return absl::NotFoundError(absl::StrCat("cannot read --config file ", file));
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
@@ -150,30 +146,26 @@ absl::StatusOr<json> LoadJobSpecFile(absl::string_view path) {
   if (!stripped.empty() && stripped.front() == '{') {
     spec = json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (spec.is_discarded()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--config file ", file, " is not valid JSON"));
+      return absl::InvalidArgumentError(absl::StrCat("--config file ", file, " is not valid JSON"));
     }
   } else {
     absl::StatusOr<json> parsed = YamlTextToJson(text);
     if (!parsed.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--config file ", file,
-                       " is not valid YAML: ", parsed.status().message()));
+          absl::StrCat("--config file ", file, " is not valid YAML: ", parsed.status().message()));
     }
     spec = *std::move(parsed);
   }
   if (!spec.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--config file ", file,
-        " must hold a CustomJobSpec mapping (workerPoolSpecs, scheduling, "
-        "...)"));
+    return absl::InvalidArgumentError(absl::StrCat("--config file ", file,
+                                                   " must hold a CustomJobSpec mapping (workerPoolSpecs, scheduling, "
+                                                   "...)"));
   }
   spec = CamelCaseKeys(spec);
   if (spec.contains("jobSpec")) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--config file ", file,
-        " holds a whole CustomJob; --config takes a CustomJobSpec (the "
-        "contents of jobSpec), as gcloud's does"));
+    return absl::InvalidArgumentError(absl::StrCat("--config file ", file,
+                                                   " holds a whole CustomJob; --config takes a CustomJobSpec (the "
+                                                   "contents of jobSpec), as gcloud's does"));
   }
   return spec;
 }

@@ -19,17 +19,13 @@ using nlohmann::json;
 constexpr size_t kMaxReplicasShown = 4;
 
 // JobState names by number (job_state.proto).
-constexpr const char* kJobStates[] = {
-    "JOB_STATE_UNSPECIFIED", "JOB_STATE_QUEUED",
-    "JOB_STATE_PENDING",     "JOB_STATE_RUNNING",
-    "JOB_STATE_SUCCEEDED",   "JOB_STATE_FAILED",
-    "JOB_STATE_CANCELLING",  "JOB_STATE_CANCELLED",
-    "JOB_STATE_PAUSED",      "JOB_STATE_EXPIRED",
-    "JOB_STATE_UPDATING",    "JOB_STATE_PARTIALLY_SUCCEEDED"};
+constexpr const char* kJobStates[] = {"JOB_STATE_UNSPECIFIED", "JOB_STATE_QUEUED",    "JOB_STATE_PENDING",
+                                      "JOB_STATE_RUNNING",     "JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED",
+                                      "JOB_STATE_CANCELLING",  "JOB_STATE_CANCELLED", "JOB_STATE_PAUSED",
+                                      "JOB_STATE_EXPIRED",     "JOB_STATE_UPDATING",  "JOB_STATE_PARTIALLY_SUCCEEDED"};
 
 bool IsMissingRoute(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kNotFound ||
-         status.code() == absl::StatusCode::kUnimplemented;
+  return status.code() == absl::StatusCode::kNotFound || status.code() == absl::StatusCode::kUnimplemented;
 }
 
 std::string FormatElapsed(absl::Duration elapsed) {
@@ -37,12 +33,9 @@ std::string FormatElapsed(absl::Duration elapsed) {
   const int64_t hours = total / 3600;
   const int64_t minutes = (total % 3600) / 60;
   const int64_t seconds = total % 60;
-  auto two_digits = [](int64_t value) {
-    return absl::StrCat(value < 10 ? "0" : "", value);
-  };
+  auto two_digits = [](int64_t value) { return absl::StrCat(value < 10 ? "0" : "", value); };
   if (hours > 0) {
-    return absl::StrCat(hours, "h", two_digits(minutes), "m",
-                        two_digits(seconds), "s");
+    return absl::StrCat(hours, "h", two_digits(minutes), "m", two_digits(seconds), "s");
   }
   if (minutes > 0) return absl::StrCat(minutes, "m", two_digits(seconds), "s");
   return absl::StrCat(seconds, "s");
@@ -108,10 +101,8 @@ std::string JobStateName(const json& job) {
 
 bool IsFinalJob(const json& job) {
   const std::string state = JobStateName(job);
-  return state == "JOB_STATE_SUCCEEDED" || state == "JOB_STATE_FAILED" ||
-         state == "JOB_STATE_CANCELLED" || state == "JOB_STATE_PAUSED" ||
-         state == "JOB_STATE_EXPIRED" ||
-         state == "JOB_STATE_PARTIALLY_SUCCEEDED";
+  return state == "JOB_STATE_SUCCEEDED" || state == "JOB_STATE_FAILED" || state == "JOB_STATE_CANCELLED" ||
+         state == "JOB_STATE_PAUSED" || state == "JOB_STATE_EXPIRED" || state == "JOB_STATE_PARTIALLY_SUCCEEDED";
 }
 
 absl::Status JobOutcome(const json& job) {
@@ -130,15 +121,11 @@ absl::Status JobOutcome(const json& job) {
     if (message.empty()) message = absl::StrCat("job ended in state ", state);
     return absl::Status(code, message);
   }
-  return absl::UnknownError(absl::StrCat("CustomJob [", name,
-                                         "] ended in state ",
-                                         state.empty() ? "UNKNOWN" : state));
+  return absl::UnknownError(absl::StrCat("CustomJob [", name, "] ended in state ", state.empty() ? "UNKNOWN" : state));
 }
 
-absl::StatusOr<std::optional<json>> FetchKilnStatus(ApiClient& client,
-                                                    absl::string_view name) {
-  absl::StatusOr<json> status =
-      client.Get(absl::StrCat("/kiln/v1/", name, "/replicas"));
+absl::StatusOr<std::optional<json>> FetchKilnStatus(ApiClient& client, absl::string_view name) {
+  absl::StatusOr<json> status = client.Get(absl::StrCat("/kiln/v1/", name, "/replicas"));
   if (!status.ok()) {
     if (IsMissingRoute(status.status())) return std::optional<json>();
     return status.status();
@@ -146,11 +133,8 @@ absl::StatusOr<std::optional<json>> FetchKilnStatus(ApiClient& client,
   return std::optional<json>(*std::move(status));
 }
 
-std::string ProgressLine(const json& job,
-                         const std::optional<json>& kiln_status,
-                         absl::Duration elapsed) {
-  std::string line = absl::StrCat("[", ShortState(JobStateName(job)),
-                                  "] elapsed ", FormatElapsed(elapsed));
+std::string ProgressLine(const json& job, const std::optional<json>& kiln_status, absl::Duration elapsed) {
+  std::string line = absl::StrCat("[", ShortState(JobStateName(job)), "] elapsed ", FormatElapsed(elapsed));
   if (!kiln_status.has_value() || !kiln_status->is_object()) return line;
   const std::string reason = StringField(*kiln_status, "queueReason");
   if (!reason.empty()) return absl::StrCat(line, " · ", reason);
@@ -163,15 +147,13 @@ std::string ProgressLine(const json& job,
       absl::StrAppend(&line, " · +", replicas->size() - shown, " more");
       break;
     }
-    absl::StrAppend(&line, " · ", StringField(replica, "taskName"), " ",
-                    StringField(replica, "state"));
+    absl::StrAppend(&line, " · ", StringField(replica, "taskName"), " ", StringField(replica, "state"));
     ++shown;
   }
   return line;
 }
 
-absl::StatusOr<json> FollowJob(ApiClient& client, absl::string_view name,
-                               const FollowOptions& options,
+absl::StatusOr<json> FollowJob(ApiClient& client, absl::string_view name, const FollowOptions& options,
                                std::ostream& err) {
   const absl::Time start = absl::Now();
   const bool limited = options.timeout > absl::ZeroDuration();
@@ -184,14 +166,12 @@ absl::StatusOr<json> FollowJob(ApiClient& client, absl::string_view name,
     const absl::Time call_start = absl::Now();
     int this_wait = wait_seconds;
     if (limited) {
-      const int64_t left = absl::ToInt64Seconds(
-          absl::Ceil(deadline - call_start, absl::Seconds(1)));
+      const int64_t left = absl::ToInt64Seconds(absl::Ceil(deadline - call_start, absl::Seconds(1)));
       this_wait = static_cast<int>(std::clamp<int64_t>(left, 1, wait_seconds));
     }
     absl::StatusOr<json> job = absl::UnknownError("unset");
     if (wait_route) {
-      job = client.Get(absl::StrCat("/kiln/v1/", name, ":wait"),
-                       {{"timeoutSeconds", absl::StrCat(this_wait)}});
+      job = client.Get(absl::StrCat("/kiln/v1/", name, ":wait"), {{"timeoutSeconds", absl::StrCat(this_wait)}});
       if (!job.ok() && IsMissingRoute(job.status())) {
         // An older server: fall back to polling GET /v1/{name}; a job that
         // really is missing fails there with the server's message.
@@ -207,26 +187,23 @@ absl::StatusOr<json> FollowJob(ApiClient& client, absl::string_view name,
     }
     std::optional<json> kiln_status;
     if (replicas_route) {
-      absl::StatusOr<std::optional<json>> fetched =
-          FetchKilnStatus(client, name);
+      absl::StatusOr<std::optional<json>> fetched = FetchKilnStatus(client, name);
       if (fetched.ok()) {
         kiln_status = *std::move(fetched);
         replicas_route = kiln_status.has_value();
       }
     }
     const absl::Time now = absl::Now();
-    printer.Show(ProgressLine(*job, kiln_status, now - start),
-                 ProgressLine(*job, kiln_status, absl::ZeroDuration()));
+    printer.Show(ProgressLine(*job, kiln_status, now - start), ProgressLine(*job, kiln_status, absl::ZeroDuration()));
     if (IsFinalJob(*job)) {
       printer.Finish();
       return job;
     }
     if (limited && now >= deadline) {
       printer.Finish();
-      return absl::DeadlineExceededError(
-          absl::StrCat("CustomJob [", name, "] is still ", JobStateName(*job),
-                       " after ", absl::FormatDuration(options.timeout),
-                       "; wait again or raise --timeout"));
+      return absl::DeadlineExceededError(absl::StrCat("CustomJob [", name, "] is still ", JobStateName(*job), " after ",
+                                                      absl::FormatDuration(options.timeout),
+                                                      "; wait again or raise --timeout"));
     }
     const absl::Duration since_call = absl::Now() - call_start;
     if (since_call < options.min_interval) {

@@ -31,19 +31,17 @@ absl::Status JobOutcome(const nlohmann::json& job);
 
 // GET /kiln/v1/{name}/replicas. nullopt when the server does not have the
 // route (NOT_FOUND or UNIMPLEMENTED: an older kiln); other errors as is.
-absl::StatusOr<std::optional<nlohmann::json>> FetchKilnStatus(
-    ApiClient& client, absl::string_view name);
+absl::StatusOr<std::optional<nlohmann::json>> FetchKilnStatus(ApiClient& client, absl::string_view name);
 
 // "[RUNNING] elapsed 12s · workerpool0-0 RUNNING · workerpool1-0 PLANNED"
 // from the job and its replica status (when known); a queueReason replaces
 // the replica list ("[QUEUED] elapsed 3s · waiting for ...").
-std::string ProgressLine(const nlohmann::json& job,
-                         const std::optional<nlohmann::json>& kiln_status,
+std::string ProgressLine(const nlohmann::json& job, const std::optional<nlohmann::json>& kiln_status,
                          absl::Duration elapsed);
 
 struct FollowOptions {
   absl::Duration timeout = absl::ZeroDuration();  // Zero: no limit.
-  int wait_seconds = 30;  // timeoutSeconds of each :wait call (1..60).
+  int wait_seconds = 30;                          // timeoutSeconds of each :wait call (1..60).
   // Least time between two calls when the server answers a non-final job
   // at once (an older server without the :wait route is polled this often).
   absl::Duration min_interval = absl::Seconds(1);
@@ -57,9 +55,7 @@ struct FollowOptions {
 // while GET /v1/{name} works) is polled with GET /v1/{name} instead.
 // DEADLINE_EXCEEDED naming the last state when `timeout` passes; API errors
 // as is.
-absl::StatusOr<nlohmann::json> FollowJob(ApiClient& client,
-                                         absl::string_view name,
-                                         const FollowOptions& options,
+absl::StatusOr<nlohmann::json> FollowJob(ApiClient& client, absl::string_view name, const FollowOptions& options,
                                          std::ostream& err);
 
 }  // namespace kiln::client

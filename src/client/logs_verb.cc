@@ -23,26 +23,22 @@ absl::StatusOr<int64_t> NextOffset(const RawResponse& raw, int64_t offset) {
   if (!header.has_value()) return fallback;
   int64_t next = 0;
   if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*header), &next)) {
-    return absl::InternalError(absl::StrCat("the server sent a malformed ",
-                                            kNextOffsetHeader, ": ", *header));
+    return absl::InternalError(absl::StrCat("the server sent a malformed ", kNextOffsetHeader, ": ", *header));
   }
   if (next < offset || (!raw.body.empty() && next == offset)) {
-    return absl::InternalError(
-        absl::StrCat("the server's ", kNextOffsetHeader, " ", next,
-                     " does not move on from offset ", offset, " after ",
-                     raw.body.size(), " bytes"));
+    return absl::InternalError(absl::StrCat("the server's ", kNextOffsetHeader, " ", next,
+                                            " does not move on from offset ", offset, " after ", raw.body.size(),
+                                            " bytes"));
   }
   return next;
 }
 
 }  // namespace
 
-int RunLogs(const NounSpec& noun, const ConfigFlags& flags,
-            absl::string_view id_or_name, const LogsArgs& args,
+int RunLogs(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, const LogsArgs& args,
             std::ostream& out, std::ostream& err) {
   constexpr absl::string_view kVerb = "logs";
-  Target target =
-      OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kYaml, err);
+  Target target = OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kYaml, err);
   if (!target.session.has_value()) return target.exit_code;
   const std::string path = absl::StrCat("/kiln/v1/", target.name, "/logs");
   const int wait_seconds = std::clamp(args.wait_seconds, 1, 60);
@@ -56,8 +52,7 @@ int RunLogs(const NounSpec& noun, const ConfigFlags& flags,
       query.emplace_back("waitSeconds", absl::StrCat(wait_seconds));
     }
     const absl::Time call_start = absl::Now();
-    absl::StatusOr<RawResponse> raw =
-        target.session->client.GetRaw(path, query);
+    absl::StatusOr<RawResponse> raw = target.session->client.GetRaw(path, query);
     if (!raw.ok()) {
       return ReportError(noun.name, kVerb, raw.status(), kExitApiError, err);
     }
@@ -67,8 +62,8 @@ int RunLogs(const NounSpec& noun, const ConfigFlags& flags,
     if (!next.ok()) {
       return ReportError(noun.name, kVerb, next.status(), kExitApiError, err);
     }
-    const bool ended = absl::AsciiStrToLower(absl::StripAsciiWhitespace(
-                           raw->Header(kLogEndHeader).value_or(""))) == "true";
+    const bool ended =
+        absl::AsciiStrToLower(absl::StripAsciiWhitespace(raw->Header(kLogEndHeader).value_or(""))) == "true";
     if (ended) return kExitOk;
     if (raw->body.empty()) {
       if (!args.follow) return kExitOk;

@@ -48,9 +48,8 @@ absl::Status OperationStatus(const json& operation) {
 }
 
 absl::Status NeedsVersion(absl::string_view verb, absl::string_view id) {
-  return absl::InvalidArgumentError(absl::StrCat(
-      verb, " needs a model version: ID@VERSION or ID@ALIAS, not \"", id,
-      "\""));
+  return absl::InvalidArgumentError(
+      absl::StrCat(verb, " needs a model version: ID@VERSION or ID@ALIAS, not \"", id, "\""));
 }
 
 }  // namespace
@@ -64,25 +63,20 @@ const std::vector<Column>& ModelVersionColumns() {
   return *kColumns;
 }
 
-int RunModelVersions(const NounSpec& noun, const ConfigFlags& flags,
-                     absl::string_view id_or_name, const ListArgs& args,
+int RunModelVersions(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, const ListArgs& args,
                      std::ostream& out, std::ostream& err) {
   constexpr absl::string_view kVerb = "versions";
   if (args.page_size < 0 || args.limit < 0) {
-    return ReportError(
-        noun.name, kVerb,
-        absl::InvalidArgumentError("--page-size and --limit must be >= 0"),
-        kExitUsage, err);
+    return ReportError(noun.name, kVerb, absl::InvalidArgumentError("--page-size and --limit must be >= 0"), kExitUsage,
+                       err);
   }
   if (absl::StrContains(id_or_name, '@')) {
-    return ReportError(noun.name, kVerb,
-                       absl::InvalidArgumentError(absl::StrCat(
-                           "versions takes a model without @VERSION, not \"",
-                           id_or_name, "\"")),
-                       kExitUsage, err);
+    return ReportError(
+        noun.name, kVerb,
+        absl::InvalidArgumentError(absl::StrCat("versions takes a model without @VERSION, not \"", id_or_name, "\"")),
+        kExitUsage, err);
   }
-  Target target =
-      OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kTable, err);
+  Target target = OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kTable, err);
   if (!target.session.has_value()) return target.exit_code;
   std::vector<json> versions;
   std::set<std::string> seen_tokens;
@@ -94,16 +88,13 @@ int RunModelVersions(const NounSpec& noun, const ConfigFlags& flags,
       query.emplace_back("pageSize", absl::StrCat(args.page_size));
     }
     if (!token.empty()) query.emplace_back("pageToken", token);
-    absl::StatusOr<json> page = target.session->client.Get(
-        MethodPath(target.name, "listVersions"), query);
+    absl::StatusOr<json> page = target.session->client.Get(MethodPath(target.name, "listVersions"), query);
     if (!page.ok()) {
       return ReportError(noun.name, kVerb, page.status(), kExitApiError, err);
     }
-    if (auto models = page->find("models");
-        models != page->end() && models->is_array()) {
+    if (auto models = page->find("models"); models != page->end() && models->is_array()) {
       for (const json& model : *models) {
-        if (args.limit > 0 &&
-            versions.size() >= static_cast<size_t>(args.limit)) {
+        if (args.limit > 0 && versions.size() >= static_cast<size_t>(args.limit)) {
           break;
         }
         versions.push_back(model);
@@ -112,90 +103,71 @@ int RunModelVersions(const NounSpec& noun, const ConfigFlags& flags,
     token = Text(*page, "nextPageToken");
     if (!token.empty() && !seen_tokens.insert(token).second) {
       return ReportError(noun.name, kVerb,
-                         absl::InternalError(absl::StrCat(
-                             "the server repeated the page token ", token)),
-                         kExitApiError, err);
+                         absl::InternalError(absl::StrCat("the server repeated the page token ", token)), kExitApiError,
+                         err);
     }
-  } while (
-      !token.empty() &&
-      (args.limit == 0 || versions.size() < static_cast<size_t>(args.limit)));
-  absl::Status printed = PrintList(versions, ModelVersionColumns(),
-                                   target.session->format, out, err);
+  } while (!token.empty() && (args.limit == 0 || versions.size() < static_cast<size_t>(args.limit)));
+  absl::Status printed = PrintList(versions, ModelVersionColumns(), target.session->format, out, err);
   if (!printed.ok()) {
     return ReportError(noun.name, kVerb, printed, kExitApiError, err);
   }
   return kExitOk;
 }
 
-int RunModelDelete(const NounSpec& noun, const ConfigFlags& flags,
-                   absl::string_view id_or_name, std::ostream& out,
+int RunModelDelete(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, std::ostream& out,
                    std::ostream& err) {
   constexpr absl::string_view kVerb = "delete";
-  Target target =
-      OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kYaml, err);
+  Target target = OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kYaml, err);
   if (!target.session.has_value()) return target.exit_code;
   const bool version = absl::StrContains(LastSegment(target.name), '@');
-  const std::string path = version ? MethodPath(target.name, "deleteVersion")
-                                   : ResourcePath(target.name);
+  const std::string path = version ? MethodPath(target.name, "deleteVersion") : ResourcePath(target.name);
   absl::StatusOr<json> operation = target.session->client.Delete(path);
   if (!operation.ok()) {
-    return ReportError(noun.name, kVerb, operation.status(), kExitApiError,
-                       err);
+    return ReportError(noun.name, kVerb, operation.status(), kExitApiError, err);
   }
-  err << "Delete request issued for " << (version ? "model version " : "")
-      << "[" << target.name << "].\n";
-  absl::Status printed = PrintResource(*operation, OperationColumns(),
-                                       target.session->format, out);
+  err << "Delete request issued for " << (version ? "model version " : "") << "[" << target.name << "].\n";
+  absl::Status printed = PrintResource(*operation, OperationColumns(), target.session->format, out);
   if (!printed.ok()) {
     return ReportError(noun.name, kVerb, printed, kExitApiError, err);
   }
   return kExitOk;
 }
 
-int RunMergeVersionAliases(const NounSpec& noun, const ConfigFlags& flags,
-                           absl::string_view id_or_name,
-                           absl::string_view aliases, std::ostream& out,
-                           std::ostream& err) {
+int RunMergeVersionAliases(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name,
+                           absl::string_view aliases, std::ostream& out, std::ostream& err) {
   constexpr absl::string_view kVerb = "merge-aliases";
-  auto usage = [&](const absl::Status& status) {
-    return ReportError(noun.name, kVerb, status, kExitUsage, err);
-  };
+  auto usage = [&](const absl::Status& status) { return ReportError(noun.name, kVerb, status, kExitUsage, err); };
   if (!absl::StrContains(LastSegment(id_or_name), '@')) {
     return usage(NeedsVersion(kVerb, id_or_name));
   }
   const std::vector<std::string> list = SplitListFlag(aliases);
   if (list.empty()) {
-    return usage(absl::InvalidArgumentError(
-        "--aliases is required: ALIAS to add, -ALIAS to remove, "
-        "comma-separated"));
+    return usage(
+        absl::InvalidArgumentError("--aliases is required: ALIAS to add, -ALIAS to remove, "
+                                   "comma-separated"));
   }
   absl::Status checked = CheckVersionAliases("--aliases", list, true);
   if (!checked.ok()) return usage(checked);
-  Target target =
-      OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kYaml, err);
+  Target target = OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kYaml, err);
   if (!target.session.has_value()) return target.exit_code;
-  absl::StatusOr<json> model = target.session->client.Post(
-      MethodPath(target.name, "mergeVersionAliases"),
-      json{{"versionAliases", list}});
+  absl::StatusOr<json> model =
+      target.session->client.Post(MethodPath(target.name, "mergeVersionAliases"), json{{"versionAliases", list}});
   if (!model.ok()) {
     return ReportError(noun.name, kVerb, model.status(), kExitApiError, err);
   }
-  absl::Status printed =
-      PrintResource(*model, noun.columns, target.session->format, out);
+  absl::Status printed = PrintResource(*model, noun.columns, target.session->format, out);
   if (!printed.ok()) {
     return ReportError(noun.name, kVerb, printed, kExitApiError, err);
   }
   return kExitOk;
 }
 
-absl::StatusOr<json> BuildUploadModelRequest(const ModelUploadArgs& args,
-                                             absl::string_view location) {
+absl::StatusOr<json> BuildUploadModelRequest(const ModelUploadArgs& args, absl::string_view location) {
   if (args.display_name.empty()) {
     return absl::InvalidArgumentError("--display-name is required");
   }
   if (args.display_name.size() > 128) {
-    return absl::InvalidArgumentError(
-        "--display-name must be at most 128 characters");
+    return absl::InvalidArgumentError("--display-name must be at most 128 characters");
   }
   if (args.artifact_uri.empty() && args.container_image_uri.empty()) {
     return absl::InvalidArgumentError(
@@ -209,10 +181,8 @@ absl::StatusOr<json> BuildUploadModelRequest(const ModelUploadArgs& args,
   }
   if (!args.description.empty()) model["description"] = args.description;
   if (!args.version_aliases.empty()) {
-    const std::vector<std::string> aliases =
-        SplitListFlag(args.version_aliases);
-    KILN_RETURN_IF_ERROR(
-        CheckVersionAliases("--version-aliases", aliases, false));
+    const std::vector<std::string> aliases = SplitListFlag(args.version_aliases);
+    KILN_RETURN_IF_ERROR(CheckVersionAliases("--version-aliases", aliases, false));
     model["versionAliases"] = aliases;
   }
   if (!args.labels.empty()) {
@@ -225,9 +195,7 @@ absl::StatusOr<json> BuildUploadModelRequest(const ModelUploadArgs& args,
         "joins the parent's ID)");
   }
   if (!args.parent_model.empty()) {
-    KILN_ASSIGN_OR_RETURN(
-        request["parentModel"],
-        ExpandModelName("--parent-model", location, args.parent_model));
+    KILN_ASSIGN_OR_RETURN(request["parentModel"], ExpandModelName("--parent-model", location, args.parent_model));
   }
   if (!args.model_id.empty()) {
     KILN_RETURN_IF_ERROR(CheckModelId(args.model_id));
@@ -236,18 +204,14 @@ absl::StatusOr<json> BuildUploadModelRequest(const ModelUploadArgs& args,
   return request;
 }
 
-int RunModelUpload(const NounSpec& noun, const ConfigFlags& flags,
-                   const ModelUploadArgs& args, std::ostream& out,
+int RunModelUpload(const NounSpec& noun, const ConfigFlags& flags, const ModelUploadArgs& args, std::ostream& out,
                    std::ostream& err) {
   constexpr absl::string_view kVerb = "upload";
-  auto usage = [&](const absl::Status& status) {
-    return ReportError(noun.name, kVerb, status, kExitUsage, err);
-  };
+  auto usage = [&](const absl::Status& status) { return ReportError(noun.name, kVerb, status, kExitUsage, err); };
   auto api_error = [&](const absl::Status& status) {
     return ReportError(noun.name, kVerb, status, kExitApiError, err);
   };
-  if (args.timeout <= absl::ZeroDuration() ||
-      args.poll_interval <= absl::ZeroDuration()) {
+  if (args.timeout <= absl::ZeroDuration() || args.poll_interval <= absl::ZeroDuration()) {
     return usage(absl::InvalidArgumentError("--timeout must be > 0"));
   }
   absl::StatusOr<Session> session = OpenSession(flags, OutputFormat::kYaml);
@@ -256,21 +220,19 @@ int RunModelUpload(const NounSpec& noun, const ConfigFlags& flags,
   if (!parent.ok()) return usage(parent.status());
   absl::StatusOr<json> body = BuildUploadModelRequest(args, *parent);
   if (!body.ok()) return usage(body.status());
-  absl::StatusOr<json> operation = session->client.Post(
-      absl::StrCat(CollectionPath(*parent, noun.collection), ":upload"), *body);
+  absl::StatusOr<json> operation =
+      session->client.Post(absl::StrCat(CollectionPath(*parent, noun.collection), ":upload"), *body);
   if (!operation.ok()) return api_error(operation.status());
   const absl::Time deadline = absl::Now() + args.timeout;
   while (!IsDone(*operation)) {
     const std::string name = Text(*operation, "name");
     if (name.empty()) {
-      return api_error(absl::InternalError(
-          "the server's upload operation is not done and has no name"));
+      return api_error(absl::InternalError("the server's upload operation is not done and has no name"));
     }
     if (absl::Now() >= deadline) {
-      return api_error(absl::DeadlineExceededError(
-          absl::StrCat("operation [", name, "] is not done after ",
-                       absl::FormatDuration(args.timeout),
-                       "; see kiln operations wait ", name)));
+      return api_error(absl::DeadlineExceededError(absl::StrCat("operation [", name, "] is not done after ",
+                                                                absl::FormatDuration(args.timeout),
+                                                                "; see kiln operations wait ", name)));
     }
     absl::SleepFor(std::min(args.poll_interval, deadline - absl::Now()));
     operation = session->client.Get(ResourcePath(name));
@@ -279,15 +241,13 @@ int RunModelUpload(const NounSpec& noun, const ConfigFlags& flags,
   absl::Status failed = OperationStatus(*operation);
   if (!failed.ok()) return api_error(failed);
   json response = json::object();
-  if (auto it = operation->find("response");
-      it != operation->end() && it->is_object()) {
+  if (auto it = operation->find("response"); it != operation->end() && it->is_object()) {
     response = *it;
   }
   const std::string model = Text(response, "model");
   const std::string version = Text(response, "modelVersionId");
   if (model.empty()) {
-    return api_error(absl::InternalError(
-        "the finished upload operation names no model (response.model)"));
+    return api_error(absl::InternalError("the finished upload operation names no model (response.model)"));
   }
   err << "Model: " << model;
   if (!version.empty()) err << " version " << version;
@@ -296,8 +256,7 @@ int RunModelUpload(const NounSpec& noun, const ConfigFlags& flags,
     out << model << "\n";
     return kExitOk;
   }
-  absl::Status printed =
-      PrintResource(response, noun.columns, session->format, out);
+  absl::Status printed = PrintResource(response, noun.columns, session->format, out);
   if (!printed.ok()) return api_error(printed);
   return kExitOk;
 }

@@ -29,25 +29,21 @@ const std::vector<Column>& ModelVersionColumns();
 // GET /v1/{name}:listVersions, following nextPageToken ("models" holds the
 // versions) up to args.limit; args.filter and page_size are sent as is.
 // Default format: table (ModelVersionColumns). ID@VERSION is a usage error.
-int RunModelVersions(const NounSpec& noun, const ConfigFlags& flags,
-                     absl::string_view id_or_name, const ListArgs& args,
+int RunModelVersions(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, const ListArgs& args,
                      std::ostream& out, std::ostream& err);
 
 // ID: DELETE /v1/{name} (the model and all its versions). ID@VERSION:
 // DELETE /v1/{name}@{version}:deleteVersion (DeleteModelVersion's http rule).
 // Prints the Operation (default yaml) to `out` and "Delete request issued for
 // [NAME]." to `err`.
-int RunModelDelete(const NounSpec& noun, const ConfigFlags& flags,
-                   absl::string_view id_or_name, std::ostream& out,
+int RunModelDelete(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, std::ostream& out,
                    std::ostream& err);
 
 // POST /v1/{name}@{version}:mergeVersionAliases {"versionAliases": [...]}
 // with the comma-separated `aliases` ("-alias" removes one); prints the
 // returned Model (default yaml). The version is required.
-int RunMergeVersionAliases(const NounSpec& noun, const ConfigFlags& flags,
-                           absl::string_view id_or_name,
-                           absl::string_view aliases, std::ostream& out,
-                           std::ostream& err);
+int RunMergeVersionAliases(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name,
+                           absl::string_view aliases, std::ostream& out, std::ostream& err);
 
 // `kiln models upload` flags; empty strings are "not given".
 struct ModelUploadArgs {
@@ -66,28 +62,22 @@ struct ModelUploadArgs {
 // The UploadModelRequest body {"model": {...}, "parentModel"?, "modelId"?}.
 // Needs --display-name and at least one of --artifact-uri and
 // --container-image-uri; `location` expands a --parent-model ID.
-absl::StatusOr<nlohmann::json> BuildUploadModelRequest(
-    const ModelUploadArgs& args, absl::string_view location);
+absl::StatusOr<nlohmann::json> BuildUploadModelRequest(const ModelUploadArgs& args, absl::string_view location);
 
 // POST /v1/{parent}/models:upload, then polls GET /v1/{operation} until it is
 // done. stdout: the model's name (or operation.response in --format when
 // given on the command line); stderr: "Model: NAME version V". Exit 1 when
 // the operation failed or is not done within args.timeout.
-int RunModelUpload(const NounSpec& noun, const ConfigFlags& flags,
-                   const ModelUploadArgs& args, std::ostream& out,
+int RunModelUpload(const NounSpec& noun, const ConfigFlags& flags, const ModelUploadArgs& args, std::ostream& out,
                    std::ostream& err);
 
-void AddModelVersionsVerb(CLI::App& noun_command, const NounSpec& noun,
-                          std::shared_ptr<const ConfigFlags> flags,
+void AddModelVersionsVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                           const CommandIo& io);
-void AddModelDeleteVerb(CLI::App& noun_command, const NounSpec& noun,
-                        std::shared_ptr<const ConfigFlags> flags,
+void AddModelDeleteVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                         const CommandIo& io);
-void AddModelMergeAliasesVerb(CLI::App& noun_command, const NounSpec& noun,
-                              std::shared_ptr<const ConfigFlags> flags,
+void AddModelMergeAliasesVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                               const CommandIo& io);
-void AddModelUploadVerb(CLI::App& noun_command, const NounSpec& noun,
-                        std::shared_ptr<const ConfigFlags> flags,
+void AddModelUploadVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                         const CommandIo& io);
 
 }  // namespace kiln::client

@@ -18,23 +18,20 @@ std::vector<Column> JobColumns() {
 }
 
 std::vector<NounSpec>* BuildNouns() {
-  const std::vector<VerbRegistrar> job_verbs = {AddListVerb, AddDescribeVerb,
-                                                AddCancelVerb, AddDeleteVerb};
+  const std::vector<VerbRegistrar> job_verbs = {AddListVerb, AddDescribeVerb, AddCancelVerb, AddDeleteVerb};
   auto* nouns = new std::vector<NounSpec>;
   nouns->push_back({.name = "custom-jobs",
                     .title = "custom jobs",
                     .collection = "customJobs",
                     .columns = JobColumns(),
-                    .verbs = {AddCreateVerb, AddListVerb, AddJobDescribeVerb,
-                              AddLogsVerb, AddJobWaitVerb, AddCancelVerb,
-                              AddDeleteVerb}});
+                    .verbs = {AddCreateVerb, AddListVerb, AddJobDescribeVerb, AddLogsVerb, AddJobWaitVerb,
+                              AddCancelVerb, AddDeleteVerb}});
   nouns->push_back({.name = "pipelines",
                     .title = "training pipelines",
                     .collection = "trainingPipelines",
                     .columns = JobColumns(),
-                    .verbs = {AddPipelineCreateVerb, AddListVerb,
-                              AddDescribeVerb, AddPipelineWaitVerb,
-                              AddCancelVerb, AddDeleteVerb}});
+                    .verbs = {AddPipelineCreateVerb, AddListVerb, AddDescribeVerb, AddPipelineWaitVerb, AddCancelVerb,
+                              AddDeleteVerb}});
   nouns->push_back({.name = "hp-tuning-jobs",
                     .title = "hyperparameter tuning jobs",
                     .collection = "hyperparameterTuningJobs",
@@ -56,21 +53,18 @@ std::vector<NounSpec>* BuildNouns() {
                                 {"VERSION", "versionId"},
                                 {"ALIASES", "versionAliases"},
                                 {"CREATE_TIME", "createTime"}},
-                    .verbs = {AddModelUploadVerb, AddListVerb, AddDescribeVerb,
-                              AddModelVersionsVerb, AddModelMergeAliasesVerb,
-                              AddModelDeleteVerb}});
+                    .verbs = {AddModelUploadVerb, AddListVerb, AddDescribeVerb, AddModelVersionsVerb,
+                              AddModelMergeAliasesVerb, AddModelDeleteVerb}});
   nouns->push_back({.name = "operations",
                     .title = "long-running operations",
                     .collection = "operations",
                     .columns = OperationColumns(),
-                    .verbs = {AddListVerb, AddDescribeVerb, AddDeleteVerb,
-                              AddWaitVerb}});
+                    .verbs = {AddListVerb, AddDescribeVerb, AddDeleteVerb, AddWaitVerb}});
   nouns->push_back({.name = "storage",
                     .title = "objects in kiln's storage",
                     .collection = "gs://",
                     .columns = {},
-                    .verbs = {AddStorageCopyVerb, AddStorageListVerb,
-                              AddStorageCatVerb, AddStorageRemoveVerb}});
+                    .verbs = {AddStorageCopyVerb, AddStorageListVerb, AddStorageCatVerb, AddStorageRemoveVerb}});
   return nouns;
 }
 
@@ -89,8 +83,8 @@ const NounSpec* FindNoun(absl::string_view name) {
 }
 
 const std::vector<Column>& OperationColumns() {
-  static const std::vector<Column>* const kColumns = new std::vector<Column>{
-      {"NAME", "name"}, {"DONE", "done", ColumnKind::kBool}};
+  static const std::vector<Column>* const kColumns =
+      new std::vector<Column>{{"NAME", "name"}, {"DONE", "done", ColumnKind::kBool}};
   return *kColumns;
 }
 

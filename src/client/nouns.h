@@ -34,15 +34,14 @@ struct NounSpec;
 // Adds one verb as a subcommand of `noun_command`. `flags` is the noun's
 // global flags: CLI11 fills it while parsing, and the verb reads it when it
 // runs. `noun` outlives the command (it lives in the static noun table).
-using VerbRegistrar = void (*)(CLI::App& noun_command, const NounSpec& noun,
-                               std::shared_ptr<const ConfigFlags> flags,
+using VerbRegistrar = void (*)(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                                const CommandIo& io);
 
 struct NounSpec {
-  std::string name;        // The CLI noun: "custom-jobs".
-  std::string title;       // For help texts, plural: "custom jobs".
-  std::string collection;  // REST collection id and list key: "customJobs".
-  bool versioned_ids = false;  // IDs may carry "@VERSION" (models).
+  std::string name;                  // The CLI noun: "custom-jobs".
+  std::string title;                 // For help texts, plural: "custom jobs".
+  std::string collection;            // REST collection id and list key: "customJobs".
+  bool versioned_ids = false;        // IDs may carry "@VERSION" (models).
   std::vector<Column> columns;       // The list/describe table.
   std::vector<VerbRegistrar> verbs;  // In help order.
 

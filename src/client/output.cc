@@ -19,19 +19,17 @@ using nlohmann::json;
 // True when a YAML 1.1/1.2 reader (PyYAML, yaml-cpp, gcloud) would resolve the
 // plain scalar `s` to something other than a string.
 bool LooksLikeNonString(const std::string& s) {
-  static const auto* const kWords = new std::vector<std::string>{
-      "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"};
+  static const auto* const kWords =
+      new std::vector<std::string>{"true", "false", "yes", "no", "on", "off", "y", "n", "null", "~"};
   const std::string lower = absl::AsciiStrToLower(s);
   if (std::find(kWords->begin(), kWords->end(), lower) != kWords->end()) {
     return true;
   }
-  static const auto* const kNumber = new std::regex(
-      R"([-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?)"
-      R"(|0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+)"
-      R"(|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)"
-      R"(|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))");
-  static const auto* const kTimestamp =
-      new std::regex(R"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t].*)?)");
+  static const auto* const kNumber = new std::regex(R"([-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?)"
+                                                    R"(|0x[0-9a-fA-F_]+|0o?[0-7_]+|0b[01_]+)"
+                                                    R"(|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?)"
+                                                    R"(|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))");
+  static const auto* const kTimestamp = new std::regex(R"([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt \t].*)?)");
   return std::regex_match(s, *kNumber) || std::regex_match(s, *kTimestamp);
 }
 
@@ -113,16 +111,14 @@ std::string ScalarText(const json& value) {
 
 // Display width approximated as the number of UTF-8 code points.
 size_t DisplayWidth(absl::string_view text) {
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(
+      std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 // Keeps a cell on one line.
 std::string OneLine(std::string text) {
   std::replace_if(
-      text.begin(), text.end(),
-      [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
   return text;
 }
 
@@ -132,8 +128,7 @@ absl::StatusOr<OutputFormat> ParseOutputFormat(absl::string_view text) {
   if (text == "json") return OutputFormat::kJson;
   if (text == "yaml") return OutputFormat::kYaml;
   if (text == "table") return OutputFormat::kTable;
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown output format \"", text, "\": use json, yaml or table"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown output format \"", text, "\": use json, yaml or table"));
 }
 
 absl::string_view OutputFormatName(OutputFormat format) {
@@ -148,9 +143,7 @@ absl::string_view OutputFormatName(OutputFormat format) {
   return "table";
 }
 
-std::string FormatJson(const json& value) {
-  return value.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
-}
+std::string FormatJson(const json& value) { return value.dump(2, ' ', false, json::error_handler_t::replace) + "\n"; }
 
 absl::StatusOr<std::string> FormatYaml(const json& value) {
   YAML::Emitter emitter;
@@ -158,8 +151,7 @@ absl::StatusOr<std::string> FormatYaml(const json& value) {
   emitter.SetIndent(2);
   EmitValue(emitter, value);
   if (!emitter.good()) {
-    return absl::InternalError(
-        absl::StrCat("cannot render YAML: ", emitter.GetLastError()));
+    return absl::InternalError(absl::StrCat("cannot render YAML: ", emitter.GetLastError()));
   }
   return absl::StrCat(emitter.c_str(), "\n");
 }
@@ -168,9 +160,7 @@ std::string CellText(const json& row, const Column& column) {
   const json* value = Lookup(row, column.field);
   switch (column.kind) {
     case ColumnKind::kBool:
-      return value != nullptr && value->is_boolean() && value->get<bool>()
-                 ? "True"
-                 : "False";
+      return value != nullptr && value->is_boolean() && value->get<bool>() ? "True" : "False";
     case ColumnKind::kLastSegment: {
       if (value == nullptr) return "";
       std::string text = ScalarText(*value);
@@ -183,8 +173,7 @@ std::string CellText(const json& row, const Column& column) {
   return "";
 }
 
-std::string FormatTable(const std::vector<json>& rows,
-                        const std::vector<Column>& columns) {
+std::string FormatTable(const std::vector<json>& rows, const std::vector<Column>& columns) {
   if (rows.empty() || columns.empty()) return "";
   std::vector<std::vector<std::string>> cells;
   cells.reserve(rows.size() + 1);
@@ -220,8 +209,7 @@ std::string FormatTable(const std::vector<json>& rows,
   return text;
 }
 
-absl::Status PrintList(const std::vector<json>& items,
-                       const std::vector<Column>& columns, OutputFormat format,
+absl::Status PrintList(const std::vector<json>& items, const std::vector<Column>& columns, OutputFormat format,
                        std::ostream& out, std::ostream& err) {
   if (items.empty()) {
     if (format == OutputFormat::kJson) out << "[]\n";
@@ -247,9 +235,8 @@ absl::Status PrintList(const std::vector<json>& items,
   return absl::OkStatus();
 }
 
-absl::Status PrintResource(const json& resource,
-                           const std::vector<Column>& columns,
-                           OutputFormat format, std::ostream& out) {
+absl::Status PrintResource(const json& resource, const std::vector<Column>& columns, OutputFormat format,
+                           std::ostream& out) {
   switch (format) {
     case OutputFormat::kJson:
       out << FormatJson(resource);

@@ -54,20 +54,17 @@ std::string CellText(const nlohmann::json& row, const Column& column);
 // A header line plus one line per row; each column but the last is padded to
 // its widest cell (counted in UTF-8 code points) and followed by two spaces.
 // Trailing spaces are trimmed. Empty string when `rows` is empty.
-std::string FormatTable(const std::vector<nlohmann::json>& rows,
-                        const std::vector<Column>& columns);
+std::string FormatTable(const std::vector<nlohmann::json>& rows, const std::vector<Column>& columns);
 
 // Prints a list result. json: one array; yaml: the items as YAML documents
 // separated by "---"; table: FormatTable. An empty list prints "Listed 0 items."
 // to `err` (and "[]" to `out` for json).
-absl::Status PrintList(const std::vector<nlohmann::json>& items,
-                       const std::vector<Column>& columns, OutputFormat format,
-                       std::ostream& out, std::ostream& err);
+absl::Status PrintList(const std::vector<nlohmann::json>& items, const std::vector<Column>& columns,
+                       OutputFormat format, std::ostream& out, std::ostream& err);
 
 // Prints one resource: json/yaml of the whole object, or a one-row table.
-absl::Status PrintResource(const nlohmann::json& resource,
-                           const std::vector<Column>& columns,
-                           OutputFormat format, std::ostream& out);
+absl::Status PrintResource(const nlohmann::json& resource, const std::vector<Column>& columns, OutputFormat format,
+                           std::ostream& out);
 
 }  // namespace kiln::client
 

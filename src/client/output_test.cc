@@ -29,14 +29,11 @@ std::vector<json> TwoJobs() {
           })")};
 }
 
-const std::vector<Column>& JobColumns() {
-  return FindNoun("custom-jobs")->columns;
-}
+const std::vector<Column>& JobColumns() { return FindNoun("custom-jobs")->columns; }
 
 TEST(OutputTest, TableGolden) {
   std::ostringstream out, err;
-  ASSERT_TRUE(
-      PrintList(TwoJobs(), JobColumns(), OutputFormat::kTable, out, err).ok());
+  ASSERT_TRUE(PrintList(TwoJobs(), JobColumns(), OutputFormat::kTable, out, err).ok());
   EXPECT_EQ(out.str(),
             "ID    DISPLAY_NAME  STATE                CREATE_TIME\n"
             "123   train-résumé  JOB_STATE_RUNNING    2024-05-01T10:00:00Z\n"
@@ -46,8 +43,7 @@ TEST(OutputTest, TableGolden) {
 
 TEST(OutputTest, YamlGolden) {
   std::ostringstream out, err;
-  ASSERT_TRUE(
-      PrintList(TwoJobs(), JobColumns(), OutputFormat::kYaml, out, err).ok());
+  ASSERT_TRUE(PrintList(TwoJobs(), JobColumns(), OutputFormat::kYaml, out, err).ok());
   EXPECT_EQ(out.str(),
             "createTime: '2024-05-01T10:00:00Z'\n"
             "displayName: train-résumé\n"
@@ -66,8 +62,7 @@ TEST(OutputTest, YamlGolden) {
 TEST(OutputTest, JsonGolden) {
   std::ostringstream out, err;
   std::vector<json> items = {TwoJobs()[1]};
-  ASSERT_TRUE(
-      PrintList(items, JobColumns(), OutputFormat::kJson, out, err).ok());
+  ASSERT_TRUE(PrintList(items, JobColumns(), OutputFormat::kJson, out, err).ok());
   EXPECT_EQ(out.str(),
             "[\n"
             "  {\n"
@@ -81,8 +76,7 @@ TEST(OutputTest, JsonGolden) {
 }
 
 TEST(OutputTest, EmptyListSaysListedZeroItemsOnStderr) {
-  for (OutputFormat format :
-       {OutputFormat::kTable, OutputFormat::kYaml, OutputFormat::kJson}) {
+  for (OutputFormat format : {OutputFormat::kTable, OutputFormat::kYaml, OutputFormat::kJson}) {
     std::ostringstream out, err;
     ASSERT_TRUE(PrintList({}, JobColumns(), format, out, err).ok());
     EXPECT_EQ(out.str(), format == OutputFormat::kJson ? "[]\n" : "");
@@ -124,10 +118,9 @@ TEST(OutputTest, ModelAndOperationColumns) {
             "ID  DISPLAY_NAME  VERSION  ALIASES       CREATE_TIME\n"
             "77  m             2        default,prod\n");
 
-  std::vector<json> operations = {
-      json::parse(R"({"name": "projects/p/locations/r/operations/1",
+  std::vector<json> operations = {json::parse(R"({"name": "projects/p/locations/r/operations/1",
                       "done": true})"),
-      json::parse(R"({"name": "projects/p/locations/r/operations/22"})")};
+                                  json::parse(R"({"name": "projects/p/locations/r/operations/22"})")};
   const std::string header = "NAME" + std::string(34, ' ') + "DONE\n";
   EXPECT_EQ(FormatTable(operations, FindNoun("operations")->columns),
             header +
@@ -136,8 +129,7 @@ TEST(OutputTest, ModelAndOperationColumns) {
 }
 
 TEST(OutputTest, CellTextFollowsDottedPathsAndFlattensValues) {
-  json row = json::parse(
-      R"({"spec": {"count": 3, "multi": "a\nb"}, "flag": false})");
+  json row = json::parse(R"({"spec": {"count": 3, "multi": "a\nb"}, "flag": false})");
   EXPECT_EQ(CellText(row, {"C", "spec.count"}), "3");
   EXPECT_EQ(CellText(row, {"M", "spec.missing"}), "");
   EXPECT_EQ(CellText(row, {"F", "flag"}), "False");
@@ -147,9 +139,7 @@ TEST(OutputTest, CellTextFollowsDottedPathsAndFlattensValues) {
 
 TEST(OutputTest, DescribeAsTableIsOneRow) {
   std::ostringstream out;
-  ASSERT_TRUE(PrintResource(TwoJobs()[1], JobColumns(), OutputFormat::kTable,
-                            out)
-                  .ok());
+  ASSERT_TRUE(PrintResource(TwoJobs()[1], JobColumns(), OutputFormat::kTable, out).ok());
   EXPECT_EQ(out.str(),
             "ID    DISPLAY_NAME  STATE                CREATE_TIME\n"
             "4567  eval          JOB_STATE_SUCCEEDED  2024-05-02T11:30:00Z\n");
@@ -159,8 +149,7 @@ TEST(OutputTest, ParseOutputFormat) {
   EXPECT_EQ(ParseOutputFormat("json").value(), OutputFormat::kJson);
   EXPECT_EQ(ParseOutputFormat("yaml").value(), OutputFormat::kYaml);
   EXPECT_EQ(ParseOutputFormat("table").value(), OutputFormat::kTable);
-  EXPECT_EQ(ParseOutputFormat("JSON").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseOutputFormat("JSON").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(OutputFormatName(OutputFormat::kYaml), "yaml");
 }
 

@@ -76,15 +76,12 @@ struct StagedScript {
 // "projects/P/locations/R/models/ID" for an ID (under `location`,
 // "projects/P/locations/R"), a full model name as is. `flag` names the flag
 // in errors; "@VERSION" is refused.
-absl::StatusOr<std::string> ExpandModelName(absl::string_view flag,
-                                            absl::string_view location,
+absl::StatusOr<std::string> ExpandModelName(absl::string_view flag, absl::string_view location,
                                             absl::string_view id_or_name);
 
 // Checks --version-aliases style values: each `[a-z][a-zA-Z0-9-]{0,126}
 // [a-z0-9]`; with `allow_removal`, a leading '-' (remove) is accepted.
-absl::Status CheckVersionAliases(absl::string_view flag,
-                                 const std::vector<std::string>& aliases,
-                                 bool allow_removal);
+absl::Status CheckVersionAliases(absl::string_view flag, const std::vector<std::string>& aliases, bool allow_removal);
 
 // Checks a --model-id: 1-63 of [a-z0-9_-], not starting with a digit or '-'.
 absl::Status CheckModelId(absl::string_view model_id);
@@ -97,9 +94,8 @@ absl::Status CheckModelId(absl::string_view model_id);
 // same machine and task. `location` ("projects/P/locations/R") expands a
 // --parent-model ID. `script` must be given exactly for the script source
 // (its package is used as packageUris / pythonModule).
-absl::StatusOr<nlohmann::json> BuildTrainingPipeline(
-    const PipelineFlags& flags, absl::string_view location,
-    const std::optional<StagedScript>& script);
+absl::StatusOr<nlohmann::json> BuildTrainingPipeline(const PipelineFlags& flags, absl::string_view location,
+                                                     const std::optional<StagedScript>& script);
 
 }  // namespace kiln::client
 

@@ -30,8 +30,7 @@ PipelineFlags ContainerFlags() {
   return flags;
 }
 
-std::string Error(const PipelineFlags& flags,
-                  const std::optional<StagedScript>& script = std::nullopt) {
+std::string Error(const PipelineFlags& flags, const std::optional<StagedScript>& script = std::nullopt) {
   absl::StatusOr<json> built = BuildTrainingPipeline(flags, kLocation, script);
   EXPECT_FALSE(built.ok()) << built->dump(2);
   if (built.ok()) return "";
@@ -63,31 +62,25 @@ TEST(PipelineFlagsTest, PythonPackageWithEveryFlag) {
       "pythonModule": "trainer.task",
       "args": ["--epochs=5", "--lr=0.1", "--layers=64,32"],
       "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "x=y"}]})");
-  const json machine = {{"machineType", "n1-highmem-8"},
-                        {"acceleratorType", "NVIDIA_TESLA_T4"},
-                        {"acceleratorCount", 1}};
-  const json expected = {
-      {"displayName", "train"},
-      {"trainingTaskDefinition", kCustomTaskDefinition},
-      {"trainingTaskInputs",
-       {{"workerPoolSpecs",
-         {{{"machineSpec", machine},
-           {"replicaCount", "1"},
-           {"pythonPackageSpec", task}},
-          {{"machineSpec", machine},
-           {"replicaCount", "2"},
-           {"pythonPackageSpec", task}}}},
-        {"baseOutputDirectory", {{"outputUriPrefix", "gs://b/out"}}},
-        {"scheduling", {{"timeout", "7200s"}}}}},
-      {"labels", {{"team", "ml"}}},
-      {"modelToUpload",
-       {{"displayName", "train"},
-        {"description", "a model"},
-        {"containerSpec", {{"imageUri", "serve:1"}}},
-        {"artifactUri", "gs://b/out/model"},
-        {"versionAliases", {"candidate", "v2"}},
-        {"labels", {{"stage", "dev"}}}}},
-      {"parentModel", std::string(kLocation) + "/models/77"}};
+  const json machine = {
+      {"machineType", "n1-highmem-8"}, {"acceleratorType", "NVIDIA_TESLA_T4"}, {"acceleratorCount", 1}};
+  const json expected = {{"displayName", "train"},
+                         {"trainingTaskDefinition", kCustomTaskDefinition},
+                         {"trainingTaskInputs",
+                          {{"workerPoolSpecs",
+                            {{{"machineSpec", machine}, {"replicaCount", "1"}, {"pythonPackageSpec", task}},
+                             {{"machineSpec", machine}, {"replicaCount", "2"}, {"pythonPackageSpec", task}}}},
+                           {"baseOutputDirectory", {{"outputUriPrefix", "gs://b/out"}}},
+                           {"scheduling", {{"timeout", "7200s"}}}}},
+                         {"labels", {{"team", "ml"}}},
+                         {"modelToUpload",
+                          {{"displayName", "train"},
+                           {"description", "a model"},
+                           {"containerSpec", {{"imageUri", "serve:1"}}},
+                           {"artifactUri", "gs://b/out/model"},
+                           {"versionAliases", {"candidate", "v2"}},
+                           {"labels", {{"stage", "dev"}}}}},
+                         {"parentModel", std::string(kLocation) + "/models/77"}};
   EXPECT_EQ(*built, expected) << built->dump(2);
 }
 
@@ -118,12 +111,11 @@ TEST(PipelineFlagsTest, ScriptUsesTheStagedPackage) {
   flags.model_id = "my_model";
   flags.accelerator_type = "NVIDIA_TESLA_T4";
   flags.accelerator_count = 2;
-  absl::StatusOr<json> built = BuildTrainingPipeline(
-      flags, kLocation, StagedScript{"gs://b/staging/pkg.tar.gz", "pkg.task"});
+  absl::StatusOr<json> built =
+      BuildTrainingPipeline(flags, kLocation, StagedScript{"gs://b/staging/pkg.tar.gz", "pkg.task"});
   ASSERT_TRUE(built.ok()) << built.status();
   const json& pool = (*built)["trainingTaskInputs"]["workerPoolSpecs"][0];
-  EXPECT_EQ(pool["pythonPackageSpec"],
-            json::parse(R"({"executorImageUri": "executor:1",
+  EXPECT_EQ(pool["pythonPackageSpec"], json::parse(R"({"executorImageUri": "executor:1",
                 "packageUris": ["gs://b/staging/pkg.tar.gz"],
                 "pythonModule": "pkg.task"})"));
   EXPECT_EQ(pool["machineSpec"]["acceleratorCount"], 2);
@@ -141,8 +133,7 @@ TEST(PipelineFlagsTest, ParentModelForms) {
   EXPECT_EQ((*built)["modelToUpload"]["displayName"], "train");
 
   flags.parent_model = "9@2";
-  EXPECT_THAT(Error(flags),
-              HasSubstr("--parent-model: \"9@2\" names a version"));
+  EXPECT_THAT(Error(flags), HasSubstr("--parent-model: \"9@2\" names a version"));
   flags.parent_model = "projects/p/models/9";
   EXPECT_THAT(Error(flags), HasSubstr("is not a model ID or a name"));
   flags.parent_model = "9";
@@ -173,8 +164,7 @@ TEST(PipelineFlagsTest, SourceErrors) {
 
   PipelineFlags command = PackageFlags();
   command.command = "python";
-  EXPECT_THAT(Error(command),
-              HasSubstr("--command applies to --container-image-uri only"));
+  EXPECT_THAT(Error(command), HasSubstr("--command applies to --container-image-uri only"));
 
   PipelineFlags executor = ContainerFlags();
   executor.container_uri = "executor:1";
@@ -218,8 +208,7 @@ TEST(PipelineFlagsTest, OtherFlagErrors) {
 }
 
 TEST(PipelineFlagsTest, VersionAliasesAndModelIds) {
-  EXPECT_TRUE(
-      CheckVersionAliases("--aliases", {"prod", "v-2", "-old"}, true).ok());
+  EXPECT_TRUE(CheckVersionAliases("--aliases", {"prod", "v-2", "-old"}, true).ok());
   EXPECT_FALSE(CheckVersionAliases("--aliases", {"-old"}, false).ok());
   EXPECT_FALSE(CheckVersionAliases("--aliases", {"a"}, false).ok());
   EXPECT_FALSE(CheckVersionAliases("--aliases", {"prod-"}, false).ok());

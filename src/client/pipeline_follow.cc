@@ -20,11 +20,9 @@ using nlohmann::json;
 
 // PipelineState names by number (pipeline_state.proto).
 constexpr const char* kPipelineStates[] = {
-    "PIPELINE_STATE_UNSPECIFIED", "PIPELINE_STATE_QUEUED",
-    "PIPELINE_STATE_PENDING",     "PIPELINE_STATE_RUNNING",
-    "PIPELINE_STATE_SUCCEEDED",   "PIPELINE_STATE_FAILED",
-    "PIPELINE_STATE_CANCELLING",  "PIPELINE_STATE_CANCELLED",
-    "PIPELINE_STATE_PAUSED"};
+    "PIPELINE_STATE_UNSPECIFIED", "PIPELINE_STATE_QUEUED",    "PIPELINE_STATE_PENDING",
+    "PIPELINE_STATE_RUNNING",     "PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED",
+    "PIPELINE_STATE_CANCELLING",  "PIPELINE_STATE_CANCELLED", "PIPELINE_STATE_PAUSED"};
 
 std::string Text(const json& object, const char* key) {
   if (!object.is_object()) return "";
@@ -37,11 +35,8 @@ std::string Elapsed(absl::Duration elapsed) {
   const int64_t hours = total / 3600;
   const int64_t minutes = total / 60 % 60;
   const int64_t seconds = total % 60;
-  auto pad = [](int64_t value) {
-    return absl::StrCat(value < 10 ? "0" : "", value);
-  };
-  if (hours > 0)
-    return absl::StrCat(hours, "h", pad(minutes), "m", pad(seconds), "s");
+  auto pad = [](int64_t value) { return absl::StrCat(value < 10 ? "0" : "", value); };
+  if (hours > 0) return absl::StrCat(hours, "h", pad(minutes), "m", pad(seconds), "s");
   if (minutes > 0) return absl::StrCat(minutes, "m", pad(seconds), "s");
   return absl::StrCat(seconds, "s");
 }
@@ -55,8 +50,7 @@ std::string PipelineStateName(const json& pipeline) {
   if (it->is_string()) return it->get<std::string>();
   if (it->is_number_integer()) {
     const int64_t value = it->get<int64_t>();
-    if (value >= 0 &&
-        value < static_cast<int64_t>(std::size(kPipelineStates))) {
+    if (value >= 0 && value < static_cast<int64_t>(std::size(kPipelineStates))) {
       return kPipelineStates[value];
     }
     return absl::StrCat(value);
@@ -66,10 +60,8 @@ std::string PipelineStateName(const json& pipeline) {
 
 bool IsFinalPipeline(const json& pipeline) {
   const std::string state = PipelineStateName(pipeline);
-  return state == "PIPELINE_STATE_SUCCEEDED" ||
-         state == "PIPELINE_STATE_FAILED" ||
-         state == "PIPELINE_STATE_CANCELLED" ||
-         state == "PIPELINE_STATE_PAUSED";
+  return state == "PIPELINE_STATE_SUCCEEDED" || state == "PIPELINE_STATE_FAILED" ||
+         state == "PIPELINE_STATE_CANCELLED" || state == "PIPELINE_STATE_PAUSED";
 }
 
 absl::Status PipelineOutcome(const json& pipeline) {
@@ -89,17 +81,15 @@ absl::Status PipelineOutcome(const json& pipeline) {
     }
     return absl::Status(code, message);
   }
-  return absl::UnknownError(
-      absl::StrCat("TrainingPipeline [", Text(pipeline, "name"),
-                   "] ended in state ", state.empty() ? "UNKNOWN" : state));
+  return absl::UnknownError(absl::StrCat("TrainingPipeline [", Text(pipeline, "name"), "] ended in state ",
+                                         state.empty() ? "UNKNOWN" : state));
 }
 
 std::string PipelineProgressLine(const json& pipeline, absl::Duration elapsed) {
   const std::string state = PipelineStateName(pipeline);
   absl::string_view shown = state;
   absl::ConsumePrefix(&shown, "PIPELINE_STATE_");
-  std::string line = absl::StrCat("[", shown.empty() ? "UNKNOWN" : shown,
-                                  "] elapsed ", Elapsed(elapsed));
+  std::string line = absl::StrCat("[", shown.empty() ? "UNKNOWN" : shown, "] elapsed ", Elapsed(elapsed));
   auto metadata = pipeline.find("trainingTaskMetadata");
   if (metadata != pipeline.end()) {
     const std::string job = Text(*metadata, "backingCustomJob");
@@ -121,8 +111,7 @@ std::string UploadedModelLine(const json& pipeline) {
   return line;
 }
 
-absl::StatusOr<json> FollowPipeline(ApiClient& client, absl::string_view name,
-                                    const PipelineFollowOptions& options,
+absl::StatusOr<json> FollowPipeline(ApiClient& client, absl::string_view name, const PipelineFollowOptions& options,
                                     std::ostream& err) {
   const absl::Time start = absl::Now();
   const bool limited = options.timeout > absl::ZeroDuration();
@@ -141,12 +130,10 @@ absl::StatusOr<json> FollowPipeline(ApiClient& client, absl::string_view name,
     }
     const absl::Time now = absl::Now();
     const std::string line = PipelineProgressLine(*pipeline, now - start);
-    const std::string key =
-        PipelineProgressLine(*pipeline, absl::ZeroDuration());
+    const std::string key = PipelineProgressLine(*pipeline, absl::ZeroDuration());
     if (options.tty) {
       std::string padded = line;
-      if (padded.size() < last_width)
-        padded.append(last_width - padded.size(), ' ');
+      if (padded.size() < last_width) padded.append(last_width - padded.size(), ' ');
       err << "\r" << padded << std::flush;
       last_width = line.size();
     } else if (key != last_key) {
@@ -160,10 +147,8 @@ absl::StatusOr<json> FollowPipeline(ApiClient& client, absl::string_view name,
     if (limited && now >= deadline) {
       finish();
       return absl::DeadlineExceededError(
-          absl::StrCat("TrainingPipeline [", name, "] is still ",
-                       PipelineStateName(*pipeline), " after ",
-                       absl::FormatDuration(options.timeout),
-                       "; wait again or raise --timeout"));
+          absl::StrCat("TrainingPipeline [", name, "] is still ", PipelineStateName(*pipeline), " after ",
+                       absl::FormatDuration(options.timeout), "; wait again or raise --timeout"));
     }
     absl::Duration pause = options.poll_interval - (absl::Now() - call_start);
     if (limited) pause = std::min(pause, deadline - absl::Now());

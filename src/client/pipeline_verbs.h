@@ -37,8 +37,7 @@ absl::Status PipelineOutcome(const nlohmann::json& pipeline);
 
 // "[RUNNING] elapsed 12s · backing CustomJob 17" (the job's ID from
 // trainingTaskMetadata.backingCustomJob, when known).
-std::string PipelineProgressLine(const nlohmann::json& pipeline,
-                                 absl::Duration elapsed);
+std::string PipelineProgressLine(const nlohmann::json& pipeline, absl::Duration elapsed);
 
 // "Model: projects/.../models/ID version V" from modelToUpload.name and
 // versionId; "" when the pipeline uploaded no model.
@@ -54,9 +53,8 @@ struct PipelineFollowOptions {
 // Polls GET /v1/{name} every poll_interval until the pipeline is final,
 // printing PipelineProgressLine to `err`; returns the final pipeline.
 // DEADLINE_EXCEEDED when `timeout` passes first; API errors as is.
-absl::StatusOr<nlohmann::json> FollowPipeline(
-    ApiClient& client, absl::string_view name,
-    const PipelineFollowOptions& options, std::ostream& err);
+absl::StatusOr<nlohmann::json> FollowPipeline(ApiClient& client, absl::string_view name,
+                                              const PipelineFollowOptions& options, std::ostream& err);
 
 // `kiln pipelines create --display-name N SOURCE... [--watch]`.
 struct PipelineCreateArgs {
@@ -74,23 +72,18 @@ struct PipelineCreateArgs {
 // stderr: "TrainingPipeline [NAME] is submitted successfully." and the
 // commands to run next. With `watch`, follows it (FollowPipeline) and exits 0
 // only if it SUCCEEDED, printing UploadedModelLine to stderr; else 1.
-int RunPipelineCreate(const NounSpec& noun, const ConfigFlags& flags,
-                      const PipelineCreateArgs& args, std::ostream& out,
+int RunPipelineCreate(const NounSpec& noun, const ConfigFlags& flags, const PipelineCreateArgs& args, std::ostream& out,
                       std::ostream& err);
 
 // Follows the pipeline until final, prints it to `out` (default yaml) and
 // exits 0 if it SUCCEEDED (UploadedModelLine on `err`), else 1 with its
 // error.
-int RunPipelineWait(const NounSpec& noun, const ConfigFlags& flags,
-                    absl::string_view id_or_name,
-                    const PipelineFollowOptions& options, std::ostream& out,
-                    std::ostream& err);
+int RunPipelineWait(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name,
+                    const PipelineFollowOptions& options, std::ostream& out, std::ostream& err);
 
-void AddPipelineCreateVerb(CLI::App& noun_command, const NounSpec& noun,
-                           std::shared_ptr<const ConfigFlags> flags,
+void AddPipelineCreateVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                            const CommandIo& io);
-void AddPipelineWaitVerb(CLI::App& noun_command, const NounSpec& noun,
-                         std::shared_ptr<const ConfigFlags> flags,
+void AddPipelineWaitVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                          const CommandIo& io);
 
 }  // namespace kiln::client

@@ -17,7 +17,7 @@ namespace kiln::client {
 
 // What ExpandResourceName accepts for a collection.
 struct NameRules {
-  std::string collection;         // "customJobs": the segment before the ID.
+  std::string collection;             // "customJobs": the segment before the ID.
   bool allow_version_suffix = false;  // Models: "123@2", "123@default".
 };
 
@@ -28,8 +28,7 @@ struct NameRules {
 //  - a full name "projects/P/locations/L/.../{collection}/ID" is returned as is
 //    (nested names such as .../customJobs/1/operations/2 are fine);
 //  - anything else is INVALID_ARGUMENT showing both accepted forms.
-absl::StatusOr<std::string> ExpandResourceName(const ClientConfig& config,
-                                               const NameRules& rules,
+absl::StatusOr<std::string> ExpandResourceName(const ClientConfig& config, const NameRules& rules,
                                                absl::string_view id_or_name);
 
 // The part after the last '/' ("projects/p/.../customJobs/123" -> "123").
@@ -40,13 +39,12 @@ std::string ResourcePath(absl::string_view name);
 std::string MethodPath(absl::string_view name, absl::string_view method);
 
 // "/v1/{parent}/{collection}".
-std::string CollectionPath(absl::string_view parent,
-                           absl::string_view collection);
+std::string CollectionPath(absl::string_view parent, absl::string_view collection);
 
 struct ListRequest {
-  std::string filter;  // Sent as `filter` when not empty.
-  int page_size = 0;   // Sent as `pageSize` when > 0 (else `limit` if > 0).
-  int limit = 0;       // Stop after this many items; 0 = all.
+  std::string filter;     // Sent as `filter` when not empty.
+  int page_size = 0;      // Sent as `pageSize` when > 0 (else `limit` if > 0).
+  int limit = 0;          // Stop after this many items; 0 = all.
   int max_pages = 10000;  // A guard against a server that pages forever.
 };
 
@@ -55,9 +53,8 @@ struct ListRequest {
 // the collection ({"customJobs": [...], "nextPageToken": "..."}); a page
 // without it contributes nothing. INTERNAL when the answer is malformed or the
 // server repeats a page token; other errors are ApiClient's.
-absl::StatusOr<std::vector<nlohmann::json>> ListAll(
-    ApiClient& client, absl::string_view parent, absl::string_view collection,
-    const ListRequest& request);
+absl::StatusOr<std::vector<nlohmann::json>> ListAll(ApiClient& client, absl::string_view parent,
+                                                    absl::string_view collection, const ListRequest& request);
 
 }  // namespace kiln::client
 

@@ -105,10 +105,10 @@ absl::StatusOr<std::string> ReadScript(const std::string& path) {
 
 absl::StatusOr<ScriptPackage> PackageScript(const std::string& script_path, const std::string& package_name) {
   if (!IsDistributionName(package_name)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "package name '", package_name,
-        "' is not a Python distribution name: use 1-100 characters of A-Z, a-z, 0-9, '.', '_' and '-', "
-        "starting and ending with a letter or digit"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("package name '", package_name,
+                     "' is not a Python distribution name: use 1-100 characters of A-Z, a-z, 0-9, '.', '_' and '-', "
+                     "starting and ending with a letter or digit"));
   }
   KILN_ASSIGN_OR_RETURN(std::string script, ReadScript(script_path));
 
@@ -127,8 +127,7 @@ absl::StatusOr<ScriptPackage> PackageScript(const std::string& script_path, cons
   }
   // Write whole blocks without padding the last one to 10240 bytes (gzip makes padding moot).
   if (archive_write_set_bytes_in_last_block(a.get(), 1) != ARCHIVE_OK) return ArchiveError(a.get(), "block size");
-  if (archive_write_open2(a.get(), &package.archive_bytes, nullptr, AppendToString, nullptr, nullptr) !=
-      ARCHIVE_OK) {
+  if (archive_write_open2(a.get(), &package.archive_bytes, nullptr, AppendToString, nullptr, nullptr) != ARCHIVE_OK) {
     return ArchiveError(a.get(), "open");
   }
   const std::string pkg_info = PkgInfo(package_name);

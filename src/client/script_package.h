@@ -44,8 +44,7 @@ struct ScriptPackage {
 // `package_name` is not a distribution name (1-100 characters of [A-Za-z0-9._-], starting and
 // ending with a letter or digit). INTERNAL: libarchive failed.
 absl::StatusOr<ScriptPackage> PackageScript(const std::string& script_path,
-                                            const std::string& package_name =
-                                                "aiplatform_custom_trainer_script");
+                                            const std::string& package_name = "aiplatform_custom_trainer_script");
 
 }  // namespace kiln::client
 

@@ -52,9 +52,8 @@ std::vector<std::pair<std::string, Member>> ReadMembers(const std::string& bytes
 class ScriptPackageTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           absl::StrCat("kiln-script-package-", getpid(), "-",
-                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() / absl::StrCat("kiln-script-package-", getpid(), "-",
+                                                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -137,10 +136,9 @@ TEST_F(ScriptPackageTest, Errors) {
 // The archive installs offline with pip and the module runs the script.
 TEST_F(ScriptPackageTest, PipInstallsItAndTheModuleRuns) {
   const std::string python = "/usr/bin/python3";
-  if (!fs::exists(python) ||
-      std::system(absl::StrCat(python, " -c 'import setuptools' >/dev/null 2>&1 && ", python,
-                               " -m pip --version >/dev/null 2>&1")
-                      .c_str()) != 0) {
+  if (!fs::exists(python) || std::system(absl::StrCat(python, " -c 'import setuptools' >/dev/null 2>&1 && ", python,
+                                                      " -m pip --version >/dev/null 2>&1")
+                                             .c_str()) != 0) {
     GTEST_SKIP() << "SKIPPED LOUDLY: " << python << " with pip and setuptools is not available; the offline "
                  << "`pip install` of the script package was NOT checked";
   }
@@ -154,10 +152,9 @@ TEST_F(ScriptPackageTest, PipInstallsItAndTheModuleRuns) {
   std::ofstream(archive, std::ios::binary) << package->archive_bytes;
   const std::string site = (dir_ / "site").string();
   const std::string log = (dir_ / "pip.log").string();
-  const std::string install =
-      absl::StrCat("PIP_DISABLE_PIP_VERSION_CHECK=1 ", python,
-                   " -m pip install --no-index --no-build-isolation --no-cache-dir --target '", site, "' '", archive,
-                   "' >'", log, "' 2>&1");
+  const std::string install = absl::StrCat("PIP_DISABLE_PIP_VERSION_CHECK=1 ", python,
+                                           " -m pip install --no-index --no-build-isolation --no-cache-dir --target '",
+                                           site, "' '", archive, "' >'", log, "' 2>&1");
   int rc = std::system(install.c_str());
   std::ifstream in(log);
   std::string pip_output((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

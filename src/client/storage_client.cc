@@ -102,9 +102,9 @@ struct StorageClient::Impl {
             "could not reach the kiln server at ", endpoint,
             ". Is it running? Start it with `kiln serve`, or point --endpoint or KILN_ENDPOINT at a running server."));
       }
-      return absl::UnavailableError(absl::StrCat(method, " ", endpoint, path,
-                                                 " failed before an answer arrived (httplib error: ",
-                                                 httplib::to_string(error), ")"));
+      return absl::UnavailableError(
+          absl::StrCat(method, " ", endpoint, path,
+                       " failed before an answer arrived (httplib error: ", httplib::to_string(error), ")"));
     }
     if (result->status < 200 || result->status >= 300) {
       return StatusFromErrorResponse(result->status, result->body);
@@ -140,10 +140,10 @@ const std::string& StorageClient::endpoint() const { return impl_->endpoint; }
 absl::StatusOr<json> StorageClient::Upload(const GcsUri& uri, absl::string_view bytes) {
   KILN_RETURN_IF_ERROR(CheckAddressable(uri));
   const std::string path = RoutePath(uri.bucket, uri.object);
-  KILN_ASSIGN_OR_RETURN(httplib::Response response,
-                        impl_->Check("PUT", path,
-                                     impl_->http.Put(path, impl_->Headers(), bytes.data(), bytes.size(),
-                                                     "application/octet-stream")));
+  KILN_ASSIGN_OR_RETURN(
+      httplib::Response response,
+      impl_->Check("PUT", path,
+                   impl_->http.Put(path, impl_->Headers(), bytes.data(), bytes.size(), "application/octet-stream")));
   json parsed = json::parse(response.body, nullptr, /*allow_exceptions=*/false);
   if (!parsed.is_object()) {
     return absl::InternalError(absl::StrCat("the server at ", impl_->endpoint, " answered PUT ", path,
@@ -155,13 +155,11 @@ absl::StatusOr<json> StorageClient::Upload(const GcsUri& uri, absl::string_view 
 absl::StatusOr<std::string> StorageClient::Download(const GcsUri& uri) {
   KILN_RETURN_IF_ERROR(CheckAddressable(uri));
   const std::string path = RoutePath(uri.bucket, uri.object);
-  KILN_ASSIGN_OR_RETURN(httplib::Response response,
-                        impl_->Check("GET", path, impl_->http.Get(path, impl_->Headers())));
+  KILN_ASSIGN_OR_RETURN(httplib::Response response, impl_->Check("GET", path, impl_->http.Get(path, impl_->Headers())));
   return std::move(response.body);
 }
 
-absl::StatusOr<StorageListing> StorageClient::List(absl::string_view bucket, absl::string_view prefix,
-                                                   bool recursive) {
+absl::StatusOr<StorageListing> StorageClient::List(absl::string_view bucket, absl::string_view prefix, bool recursive) {
   httplib::Params params;
   if (!prefix.empty()) params.emplace("prefix", std::string(prefix));
   if (!recursive) params.emplace("delimiter", "/");

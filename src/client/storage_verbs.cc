@@ -172,8 +172,8 @@ absl::StatusOr<std::vector<CopyStep>> PlanRemoteSource(StorageClient& storage, c
     KILN_ASSIGN_OR_RETURN(GcsUri uri, ParseGcsUri(object.name));
     Place file;
     file.gcs = std::move(uri);
-    if (!absl::StartsWith(file.gcs->object, prefix)) return absl::InternalError(absl::StrCat(
-        "the server listed ", object.name, " under ", source.ToString()));
+    if (!absl::StartsWith(file.gcs->object, prefix))
+      return absl::InternalError(absl::StrCat("the server listed ", object.name, " under ", source.ToString()));
     std::string relative = file.gcs->object.substr(prefix.size());
     steps.push_back({std::move(file), Under(root, relative)});
   }
@@ -199,8 +199,8 @@ std::optional<StorageClient> OpenStorage(const ConfigFlags& flags, absl::string_
 
 }  // namespace
 
-int RunStorageCopy(const ConfigFlags& flags, absl::string_view source, absl::string_view destination,
-                   bool recursive, std::ostream& out, std::ostream& err) {
+int RunStorageCopy(const ConfigFlags& flags, absl::string_view source, absl::string_view destination, bool recursive,
+                   std::ostream& out, std::ostream& err) {
   constexpr absl::string_view kVerb = "cp";
   absl::StatusOr<Place> from = ParsePlace(source);
   if (!from.ok()) return ReportError(kNoun, kVerb, from.status(), kExitUsage, err);
@@ -214,9 +214,9 @@ int RunStorageCopy(const ConfigFlags& flags, absl::string_view source, absl::str
   int exit_code = kExitOk;
   std::optional<StorageClient> storage = OpenStorage(flags, kVerb, err, exit_code);
   if (!storage.has_value()) return exit_code;
-  absl::StatusOr<std::vector<CopyStep>> steps =
-      from->gcs.has_value() ? PlanRemoteSource(*storage, *from, *to, recursive)
-                            : PlanLocalSource(*from, *to, recursive);
+  absl::StatusOr<std::vector<CopyStep>> steps = from->gcs.has_value()
+                                                    ? PlanRemoteSource(*storage, *from, *to, recursive)
+                                                    : PlanLocalSource(*from, *to, recursive);
   if (!steps.ok()) {
     const bool usage = steps.status().code() == absl::StatusCode::kInvalidArgument;
     return ReportError(kNoun, kVerb, steps.status(), usage ? kExitUsage : kExitApiError, err);
@@ -227,8 +227,8 @@ int RunStorageCopy(const ConfigFlags& flags, absl::string_view source, absl::str
         step.from.gcs.has_value() ? storage->Download(*step.from.gcs) : ReadLocal(step.from.local);
     absl::Status written = bytes.status();
     if (bytes.ok()) {
-      written = step.to.gcs.has_value() ? storage->Upload(*step.to.gcs, *bytes).status()
-                                        : WriteLocal(step.to.local, *bytes);
+      written =
+          step.to.gcs.has_value() ? storage->Upload(*step.to.gcs, *bytes).status() : WriteLocal(step.to.local, *bytes);
     }
     if (!written.ok()) return ReportError(kNoun, kVerb, written, kExitApiError, err);
   }
@@ -340,8 +340,7 @@ void AddStorageCopyVerb(CLI::App& noun_command, const NounSpec&, std::shared_ptr
   auto destination = std::make_shared<std::string>();
   auto recursive = std::make_shared<bool>(false);
   verb->add_option("SRC", *source, "A local path or gs://BUCKET/PATH")->required();
-  verb->add_option("DST", *destination, "A local path or gs://BUCKET/PATH (a trailing '/' copies into it)")
-      ->required();
+  verb->add_option("DST", *destination, "A local path or gs://BUCKET/PATH (a trailing '/' copies into it)")->required();
   verb->add_flag("-r,-R,--recursive", *recursive, "Copy folders and everything in them");
   verb->callback([flags, source, destination, recursive, io] {
     FinishCommand(RunStorageCopy(*flags, *source, *destination, *recursive, *io.out, *io.err));
@@ -355,9 +354,8 @@ void AddStorageListVerb(CLI::App& noun_command, const NounSpec&, std::shared_ptr
   auto recursive = std::make_shared<bool>(false);
   verb->add_option("URI", *uri, "gs://BUCKET[/PREFIX]")->required();
   verb->add_flag("-r,-R,--recursive", *recursive, "List every object under the prefix");
-  verb->callback([flags, uri, recursive, io] {
-    FinishCommand(RunStorageList(*flags, *uri, *recursive, *io.out, *io.err));
-  });
+  verb->callback(
+      [flags, uri, recursive, io] { FinishCommand(RunStorageList(*flags, *uri, *recursive, *io.out, *io.err)); });
 }
 
 void AddStorageCatVerb(CLI::App& noun_command, const NounSpec&, std::shared_ptr<const ConfigFlags> flags,
@@ -375,9 +373,8 @@ void AddStorageRemoveVerb(CLI::App& noun_command, const NounSpec&, std::shared_p
   auto recursive = std::make_shared<bool>(false);
   verb->add_option("URI", *uri, "gs://BUCKET/OBJECT, or with -r a folder or bucket")->required();
   verb->add_flag("-r,-R,--recursive", *recursive, "Delete every object under the folder or bucket");
-  verb->callback([flags, uri, recursive, io] {
-    FinishCommand(RunStorageRemove(*flags, *uri, *recursive, *io.out, *io.err));
-  });
+  verb->callback(
+      [flags, uri, recursive, io] { FinishCommand(RunStorageRemove(*flags, *uri, *recursive, *io.out, *io.err)); });
 }
 
 }  // namespace kiln::client

@@ -29,8 +29,8 @@
 
 namespace kiln::client {
 
-int RunStorageCopy(const ConfigFlags& flags, absl::string_view source, absl::string_view destination,
-                   bool recursive, std::ostream& out, std::ostream& err);
+int RunStorageCopy(const ConfigFlags& flags, absl::string_view source, absl::string_view destination, bool recursive,
+                   std::ostream& out, std::ostream& err);
 int RunStorageList(const ConfigFlags& flags, absl::string_view uri, bool recursive, std::ostream& out,
                    std::ostream& err);
 int RunStorageCat(const ConfigFlags& flags, absl::string_view uri, std::ostream& out, std::ostream& err);

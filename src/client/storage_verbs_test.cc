@@ -35,8 +35,10 @@ class StorageVerbsTest : public ::testing::Test {
             std::lock_guard<std::mutex> lock(mu_);
             authorizations_.insert(req.get_header_value("Authorization"));
             if (req.matches[1] == "kiln-registry") {
-              ReplyJson(res, R"({"error":{"code":403,"message":"managed by the model registry","status":"PERMISSION_DENIED"}})",
-                        403);
+              ReplyJson(
+                  res,
+                  R"({"error":{"code":403,"message":"managed by the model registry","status":"PERMISSION_DENIED"}})",
+                  403);
               return;
             }
             objects_[absl::StrCat(req.matches[1].str(), "/", req.matches[2].str())] = req.body;
@@ -138,8 +140,7 @@ class StorageVerbsTest : public ::testing::Test {
 
 TEST_F(StorageVerbsTest, CopyLocalFileUp) {
   WriteLocal("model.bin", std::string("ab\0cd", 5));
-  EXPECT_EQ(RunStorageCopy(Flags(), Local("model.bin"), "gs://bkt/models/", false, out_, err_), kExitOk)
-      << err_.str();
+  EXPECT_EQ(RunStorageCopy(Flags(), Local("model.bin"), "gs://bkt/models/", false, out_, err_), kExitOk) << err_.str();
   EXPECT_EQ(RunStorageCopy(Flags(), Local("model.bin"), "gs://bkt/renamed.bin", false, out_, err_), kExitOk);
   EXPECT_EQ(RunStorageCopy(Flags(), Local("model.bin"), "gs://other", false, out_, err_), kExitOk);
   auto objects = Objects();
@@ -215,8 +216,7 @@ TEST_F(StorageVerbsTest, CopyErrors) {
 TEST_F(StorageVerbsTest, SpecialCharactersSurviveTheRoundTrip) {
   const std::string name = "odd names/a b?c#d%20e+f&g=h.txt";
   WriteLocal("plain.txt", "odd");
-  ASSERT_EQ(RunStorageCopy(Flags(), Local("plain.txt"), "gs://bkt/" + name, false, out_, err_), kExitOk)
-      << err_.str();
+  ASSERT_EQ(RunStorageCopy(Flags(), Local("plain.txt"), "gs://bkt/" + name, false, out_, err_), kExitOk) << err_.str();
   EXPECT_TRUE(Objects().count("bkt/" + name)) << testing::PrintToString(Objects());
   EXPECT_EQ(RunStorageCat(Flags(), "gs://bkt/" + name, out_, err_), kExitOk) << err_.str();
   EXPECT_EQ(out_.str(), "odd");

@@ -24,28 +24,19 @@ void AddIdOrName(CLI::App& verb, const NounSpec& noun, std::string* value) {
 
 }  // namespace
 
-void AddListVerb(CLI::App& noun_command, const NounSpec& noun,
-                 std::shared_ptr<const ConfigFlags> flags,
+void AddListVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                  const CommandIo& io) {
-  CLI::App* verb =
-      AddVerbCommand(noun_command, "list", absl::StrCat("List ", noun.title));
+  CLI::App* verb = AddVerbCommand(noun_command, "list", absl::StrCat("List ", noun.title));
   auto args = std::make_shared<ListArgs>();
-  verb->add_option("--filter", args->filter,
-                   "A Vertex AI list filter, e.g. 'state=\"JOB_STATE_RUNNING\"'");
-  verb->add_option("--page-size", args->page_size,
-                   "Items per request (default: the server's)");
-  verb->add_option("--limit", args->limit,
-                   "Stop after this many items (default: all)");
-  verb->callback([spec = &noun, flags, args, io] {
-    FinishCommand(RunList(*spec, *flags, *args, *io.out, *io.err));
-  });
+  verb->add_option("--filter", args->filter, "A Vertex AI list filter, e.g. 'state=\"JOB_STATE_RUNNING\"'");
+  verb->add_option("--page-size", args->page_size, "Items per request (default: the server's)");
+  verb->add_option("--limit", args->limit, "Stop after this many items (default: all)");
+  verb->callback([spec = &noun, flags, args, io] { FinishCommand(RunList(*spec, *flags, *args, *io.out, *io.err)); });
 }
 
-void AddDescribeVerb(CLI::App& noun_command, const NounSpec& noun,
-                     std::shared_ptr<const ConfigFlags> flags,
+void AddDescribeVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                      const CommandIo& io) {
-  CLI::App* verb = AddVerbCommand(
-      noun_command, "describe", absl::StrCat("Show one of the ", noun.title));
+  CLI::App* verb = AddVerbCommand(noun_command, "describe", absl::StrCat("Show one of the ", noun.title));
   auto id_or_name = std::make_shared<std::string>();
   AddIdOrName(*verb, noun, id_or_name.get());
   verb->callback([spec = &noun, flags, id_or_name, io] {
@@ -53,13 +44,10 @@ void AddDescribeVerb(CLI::App& noun_command, const NounSpec& noun,
   });
 }
 
-void AddDeleteVerb(CLI::App& noun_command, const NounSpec& noun,
-                   std::shared_ptr<const ConfigFlags> flags,
+void AddDeleteVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                    const CommandIo& io) {
   CLI::App* verb = AddVerbCommand(
-      noun_command, "delete",
-      absl::StrCat("Delete one of the ", noun.title,
-                   " (prints the long-running operation)"));
+      noun_command, "delete", absl::StrCat("Delete one of the ", noun.title, " (prints the long-running operation)"));
   auto id_or_name = std::make_shared<std::string>();
   AddIdOrName(*verb, noun, id_or_name.get());
   verb->callback([spec = &noun, flags, id_or_name, io] {
@@ -67,11 +55,9 @@ void AddDeleteVerb(CLI::App& noun_command, const NounSpec& noun,
   });
 }
 
-void AddCancelVerb(CLI::App& noun_command, const NounSpec& noun,
-                   std::shared_ptr<const ConfigFlags> flags,
+void AddCancelVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                    const CommandIo& io) {
-  CLI::App* verb = AddVerbCommand(
-      noun_command, "cancel", absl::StrCat("Cancel one of the ", noun.title));
+  CLI::App* verb = AddVerbCommand(noun_command, "cancel", absl::StrCat("Cancel one of the ", noun.title));
   auto id_or_name = std::make_shared<std::string>();
   AddIdOrName(*verb, noun, id_or_name.get());
   verb->callback([spec = &noun, flags, id_or_name, io] {
@@ -79,12 +65,9 @@ void AddCancelVerb(CLI::App& noun_command, const NounSpec& noun,
   });
 }
 
-void AddWaitVerb(CLI::App& noun_command, const NounSpec& noun,
-                 std::shared_ptr<const ConfigFlags> flags,
+void AddWaitVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                  const CommandIo& io) {
-  CLI::App* verb = AddVerbCommand(
-      noun_command, "wait",
-      absl::StrCat("Wait until one of the ", noun.title, " is done"));
+  CLI::App* verb = AddVerbCommand(noun_command, "wait", absl::StrCat("Wait until one of the ", noun.title, " is done"));
   auto id_or_name = std::make_shared<std::string>();
   AddIdOrName(*verb, noun, id_or_name.get());
   struct WaitFlags {
@@ -92,18 +75,14 @@ void AddWaitVerb(CLI::App& noun_command, const NounSpec& noun,
     double poll_interval_seconds = 1;
   };
   auto wait_flags = std::make_shared<WaitFlags>();
-  verb->add_option("--timeout", wait_flags->timeout_seconds,
-                   "Give up after this many seconds")
-      ->capture_default_str();
-  verb->add_option("--poll-interval", wait_flags->poll_interval_seconds,
-                   "Seconds between polls")
+  verb->add_option("--timeout", wait_flags->timeout_seconds, "Give up after this many seconds")->capture_default_str();
+  verb->add_option("--poll-interval", wait_flags->poll_interval_seconds, "Seconds between polls")
       ->capture_default_str();
   verb->callback([spec = &noun, flags, id_or_name, wait_flags, io] {
     WaitArgs args;
     args.timeout = absl::Seconds(wait_flags->timeout_seconds);
     args.poll_interval = absl::Seconds(wait_flags->poll_interval_seconds);
-    FinishCommand(
-        RunWait(*spec, *flags, *id_or_name, args, *io.out, *io.err));
+    FinishCommand(RunWait(*spec, *flags, *id_or_name, args, *io.out, *io.err));
   });
 }
 

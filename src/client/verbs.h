@@ -34,47 +34,39 @@ struct WaitArgs {
 
 // Lists the noun's collection in the location, following nextPageToken up to
 // `limit` items. Default format: table.
-int RunList(const NounSpec& noun, const ConfigFlags& flags,
-            const ListArgs& args, std::ostream& out, std::ostream& err);
+int RunList(const NounSpec& noun, const ConfigFlags& flags, const ListArgs& args, std::ostream& out, std::ostream& err);
 
 // GET /v1/{name}. Default format: yaml.
-int RunDescribe(const NounSpec& noun, const ConfigFlags& flags,
-                absl::string_view id_or_name, std::ostream& out,
+int RunDescribe(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, std::ostream& out,
                 std::ostream& err);
 
 // DELETE /v1/{name}; prints the returned Operation (default yaml) to `out`
 // and "Delete request issued for [NAME]." to `err`.
-int RunDelete(const NounSpec& noun, const ConfigFlags& flags,
-              absl::string_view id_or_name, std::ostream& out,
+int RunDelete(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, std::ostream& out,
               std::ostream& err);
 
 // POST /v1/{name}:cancel with body {}; prints "Requested cancellation of
 // [NAME]." to `err` and nothing to `out`.
-int RunCancel(const NounSpec& noun, const ConfigFlags& flags,
-              absl::string_view id_or_name, std::ostream& out,
+int RunCancel(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, std::ostream& out,
               std::ostream& err);
 
 // Polls GET /v1/{name} of an Operation until `done`, then prints it (default
 // yaml). Exit 1 when the operation finished with an `error` (reported with its
 // code and message) or is not done within `timeout`.
-int RunWait(const NounSpec& noun, const ConfigFlags& flags,
-            absl::string_view id_or_name, const WaitArgs& args,
+int RunWait(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id_or_name, const WaitArgs& args,
             std::ostream& out, std::ostream& err);
 
 // Registrars (see VerbRegistrar in nouns.h).
-void AddListVerb(CLI::App& noun_command, const NounSpec& noun,
-                 std::shared_ptr<const ConfigFlags> flags, const CommandIo& io);
-void AddDescribeVerb(CLI::App& noun_command, const NounSpec& noun,
-                     std::shared_ptr<const ConfigFlags> flags,
+void AddListVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
+                 const CommandIo& io);
+void AddDescribeVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                      const CommandIo& io);
-void AddDeleteVerb(CLI::App& noun_command, const NounSpec& noun,
-                   std::shared_ptr<const ConfigFlags> flags,
+void AddDeleteVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                    const CommandIo& io);
-void AddCancelVerb(CLI::App& noun_command, const NounSpec& noun,
-                   std::shared_ptr<const ConfigFlags> flags,
+void AddCancelVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
                    const CommandIo& io);
-void AddWaitVerb(CLI::App& noun_command, const NounSpec& noun,
-                 std::shared_ptr<const ConfigFlags> flags, const CommandIo& io);
+void AddWaitVerb(CLI::App& noun_command, const NounSpec& noun, std::shared_ptr<const ConfigFlags> flags,
+                 const CommandIo& io);
 
 }  // namespace kiln::client
 

@@ -23,9 +23,8 @@ constexpr char kUnsupportedBuildHint[] =
 
 bool IsLabelText(absl::string_view text) {
   for (char c : text) {
-    if (!absl::ascii_islower(static_cast<unsigned char>(c)) &&
-        !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '_' &&
-        c != '-') {
+    if (!absl::ascii_islower(static_cast<unsigned char>(c)) && !absl::ascii_isdigit(static_cast<unsigned char>(c)) &&
+        c != '_' && c != '-') {
       return false;
     }
   }
@@ -33,40 +32,33 @@ bool IsLabelText(absl::string_view text) {
 }
 
 absl::Status PoolError(int index, absl::string_view message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("--worker-pool-spec #", index, ": ", message));
+  return absl::InvalidArgumentError(absl::StrCat("--worker-pool-spec #", index, ": ", message));
 }
 
-absl::StatusOr<int64_t> PositiveInt(int index, absl::string_view key,
-                                    absl::string_view value) {
+absl::StatusOr<int64_t> PositiveInt(int index, absl::string_view key, absl::string_view value) {
   int64_t number = 0;
   if (!absl::SimpleAtoi(value, &number) || number < 1) {
-    return PoolError(
-        index, absl::StrCat(key, "=", value, " must be a whole number >= 1"));
+    return PoolError(index, absl::StrCat(key, "=", value, " must be a whole number >= 1"));
   }
   return number;
 }
 
 bool IsBuildKey(absl::string_view key) {
-  return key == "local-package-path" || key == "script" ||
-         key == "requirements" || key == "extra-packages" ||
+  return key == "local-package-path" || key == "script" || key == "requirements" || key == "extra-packages" ||
          key == "extra-dirs" || key == "output-image-uri";
 }
 
 // Applies --args, --command and --env-vars to one pool (see BuildCustomJob).
-absl::Status ApplyToPool(json& pool, size_t index, const CreateJobFlags& flags,
-                         const json& env) {
+absl::Status ApplyToPool(json& pool, size_t index, const CreateJobFlags& flags, const json& env) {
   if (!pool.is_object() || pool.empty()) return absl::OkStatus();
   json* spec = nullptr;
   if (pool.contains("containerSpec") && pool["containerSpec"].is_object()) {
     spec = &pool["containerSpec"];
-  } else if (pool.contains("pythonPackageSpec") &&
-             pool["pythonPackageSpec"].is_object()) {
+  } else if (pool.contains("pythonPackageSpec") && pool["pythonPackageSpec"].is_object()) {
     spec = &pool["pythonPackageSpec"];
     if (!flags.command.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--command applies to container pools only; worker pool ", index,
-          " is a python package pool"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--command applies to container pools only; worker pool ", index, " is a python package pool"));
     }
   }
   if (spec == nullptr) return absl::OkStatus();
@@ -87,10 +79,8 @@ absl::Status ApplyToPool(json& pool, size_t index, const CreateJobFlags& flags,
 
 const std::vector<std::string>& WorkerPoolSpecKeys() {
   static const std::vector<std::string>* const kKeys =
-      new std::vector<std::string>{"machine-type",        "replica-count",
-                                   "accelerator-type",    "accelerator-count",
-                                   "container-image-uri", "executor-image-uri",
-                                   "python-module"};
+      new std::vector<std::string>{"machine-type",        "replica-count",      "accelerator-type", "accelerator-count",
+                                   "container-image-uri", "executor-image-uri", "python-module"};
   return *kKeys;
 }
 
@@ -99,21 +89,19 @@ std::vector<std::string> SplitListFlag(absl::string_view text) {
   return absl::StrSplit(text, ',');
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-ParseKeyValueFlag(absl::string_view flag, absl::string_view text) {
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseKeyValueFlag(absl::string_view flag,
+                                                                                   absl::string_view text) {
   std::vector<std::pair<std::string, std::string>> pairs;
   std::set<std::string> seen;
   for (const std::string& item : SplitListFlag(text)) {
     const size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0) {
       return absl::InvalidArgumentError(
-          absl::StrCat(flag, ": \"", item, "\" is not KEY=VALUE (expected ",
-                       flag, "=KEY=VALUE,KEY2=VALUE2)"));
+          absl::StrCat(flag, ": \"", item, "\" is not KEY=VALUE (expected ", flag, "=KEY=VALUE,KEY2=VALUE2)"));
     }
     std::string key = item.substr(0, eq);
     if (!seen.insert(key).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(flag, ": key \"", key, "\" is given twice"));
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": key \"", key, "\" is given twice"));
     }
     pairs.emplace_back(std::move(key), item.substr(eq + 1));
   }
@@ -127,26 +115,22 @@ absl::StatusOr<json> ParseLabels(absl::string_view text) {
   }
   json labels = json::object();
   for (const auto& [key, value] : pairs) {
-    if (key.size() > 63 || !IsLabelText(key) ||
-        !absl::ascii_islower(static_cast<unsigned char>(key[0]))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--labels: key \"", key,
-          "\" must be 1-63 lowercase letters, digits, '_' or '-', starting "
-          "with a letter"));
+    if (key.size() > 63 || !IsLabelText(key) || !absl::ascii_islower(static_cast<unsigned char>(key[0]))) {
+      return absl::InvalidArgumentError(absl::StrCat("--labels: key \"", key,
+                                                     "\" must be 1-63 lowercase letters, digits, '_' or '-', starting "
+                                                     "with a letter"));
     }
     if (value.size() > 63 || !IsLabelText(value)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--labels: value \"", value, "\" of ", key,
-          " must be at most 63 lowercase letters, digits, '_' or '-'"));
+      return absl::InvalidArgumentError(absl::StrCat("--labels: value \"", value, "\" of ", key,
+                                                     " must be at most 63 lowercase letters, digits, '_' or '-'"));
     }
     labels[key] = value;
   }
   return labels;
 }
 
-absl::StatusOr<json> ParseWorkerPoolSpec(
-    absl::string_view spec, int index,
-    const std::vector<std::string>& python_package_uris) {
+absl::StatusOr<json> ParseWorkerPoolSpec(absl::string_view spec, int index,
+                                         const std::vector<std::string>& python_package_uris) {
   if (spec.empty()) {
     if (index == 0) {
       return PoolError(index, "the first worker pool cannot be empty");
@@ -158,17 +142,12 @@ absl::StatusOr<json> ParseWorkerPoolSpec(
   for (const std::string& item : SplitListFlag(spec)) {
     const size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return PoolError(index,
-                       absl::StrCat("\"", item, "\" is not KEY=VALUE; keys: ",
-                                    absl::StrJoin(allowed, ", ")));
+      return PoolError(index, absl::StrCat("\"", item, "\" is not KEY=VALUE; keys: ", absl::StrJoin(allowed, ", ")));
     }
     const std::string key = item.substr(0, eq);
-    if (IsBuildKey(key))
-      return PoolError(index, absl::StrCat(key, " ", kUnsupportedBuildHint));
+    if (IsBuildKey(key)) return PoolError(index, absl::StrCat(key, " ", kUnsupportedBuildHint));
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return PoolError(index,
-                       absl::StrCat("unknown key \"", key, "\"; allowed keys: ",
-                                    absl::StrJoin(allowed, ", ")));
+      return PoolError(index, absl::StrCat("unknown key \"", key, "\"; allowed keys: ", absl::StrJoin(allowed, ", ")));
     }
     if (!values.emplace(key, item.substr(eq + 1)).second) {
       return PoolError(index, absl::StrCat("key ", key, " is given twice"));
@@ -187,8 +166,7 @@ absl::StatusOr<json> ParseWorkerPoolSpec(
     pool["machineSpec"]["acceleratorType"] = value("accelerator-type");
     int64_t count = 1;
     if (values.count("accelerator-count") > 0) {
-      KILN_ASSIGN_OR_RETURN(count, PositiveInt(index, "accelerator-count",
-                                               value("accelerator-count")));
+      KILN_ASSIGN_OR_RETURN(count, PositiveInt(index, "accelerator-count", value("accelerator-count")));
     }
     pool["machineSpec"]["acceleratorCount"] = count;
   } else if (values.count("accelerator-count") > 0) {
@@ -196,8 +174,7 @@ absl::StatusOr<json> ParseWorkerPoolSpec(
   }
   int64_t replicas = 1;
   if (values.count("replica-count") > 0) {
-    KILN_ASSIGN_OR_RETURN(
-        replicas, PositiveInt(index, "replica-count", value("replica-count")));
+    KILN_ASSIGN_OR_RETURN(replicas, PositiveInt(index, "replica-count", value("replica-count")));
   }
   pool["replicaCount"] = absl::StrCat(replicas);
 
@@ -227,9 +204,8 @@ absl::StatusOr<json> ParseWorkerPoolSpec(
                      "executor-image-uri needs --python-package-uris "
                      "(gs:// URIs of the packages to install)");
   }
-  pool["pythonPackageSpec"] = {{"executorImageUri", executor},
-                               {"packageUris", python_package_uris},
-                               {"pythonModule", module}};
+  pool["pythonPackageSpec"] = {
+      {"executorImageUri", executor}, {"packageUris", python_package_uris}, {"pythonModule", module}};
   return pool;
 }
 
@@ -239,14 +215,11 @@ absl::StatusOr<std::string> ParseTimeoutFlag(absl::string_view text) {
   if (absl::SimpleAtoi(text, &seconds)) {
     duration = absl::Seconds(seconds);
   } else if (!absl::ParseDuration(text, &duration)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--timeout: \"", text, "\" is not a duration such as 3600s or 2h"));
+    return absl::InvalidArgumentError(absl::StrCat("--timeout: \"", text, "\" is not a duration such as 3600s or 2h"));
   }
-  if (duration <= absl::ZeroDuration() ||
-      duration != absl::Seconds(absl::ToInt64Seconds(duration))) {
+  if (duration <= absl::ZeroDuration() || duration != absl::Seconds(absl::ToInt64Seconds(duration))) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--timeout: \"", text,
-                     "\" must be a positive whole number of seconds"));
+        absl::StrCat("--timeout: \"", text, "\" must be a positive whole number of seconds"));
   }
   return absl::StrCat(absl::ToInt64Seconds(duration), "s");
 }
@@ -256,8 +229,7 @@ absl::StatusOr<json> BuildCustomJob(const CreateJobFlags& flags) {
     return absl::InvalidArgumentError("--display-name is required");
   }
   if (flags.display_name.size() > 128) {
-    return absl::InvalidArgumentError(
-        "--display-name must be at most 128 characters");
+    return absl::InvalidArgumentError("--display-name must be at most 128 characters");
   }
   json job = {{"displayName", flags.display_name}};
   if (!flags.labels.empty()) {
@@ -279,18 +251,14 @@ absl::StatusOr<json> BuildCustomJob(const CreateJobFlags& flags) {
         "with workerPoolSpecs");
   }
   if (file_pools && !spec["workerPoolSpecs"].is_array()) {
-    return absl::InvalidArgumentError(
-        "--config: workerPoolSpecs must be a list");
+    return absl::InvalidArgumentError("--config: workerPoolSpecs must be a list");
   }
-  const std::vector<std::string> packages =
-      SplitListFlag(flags.python_package_uris);
+  const std::vector<std::string> packages = SplitListFlag(flags.python_package_uris);
   if (!flags.worker_pool_specs.empty()) {
     json pools = json::array();
     bool uses_packages = false;
     for (size_t i = 0; i < flags.worker_pool_specs.size(); ++i) {
-      KILN_ASSIGN_OR_RETURN(json pool,
-                            ParseWorkerPoolSpec(flags.worker_pool_specs[i],
-                                                static_cast<int>(i), packages));
+      KILN_ASSIGN_OR_RETURN(json pool, ParseWorkerPoolSpec(flags.worker_pool_specs[i], static_cast<int>(i), packages));
       uses_packages = uses_packages || pool.contains("pythonPackageSpec");
       pools.push_back(std::move(pool));
     }
@@ -306,8 +274,7 @@ absl::StatusOr<json> BuildCustomJob(const CreateJobFlags& flags) {
         "packageUris in the --config file instead");
   }
   json env = json::array();
-  KILN_ASSIGN_OR_RETURN(auto env_pairs,
-                        ParseKeyValueFlag("--env-vars", flags.env_vars));
+  KILN_ASSIGN_OR_RETURN(auto env_pairs, ParseKeyValueFlag("--env-vars", flags.env_vars));
   for (const auto& [name, value] : env_pairs) {
     env.push_back({{"name", name}, {"value", value}});
   }

@@ -39,8 +39,8 @@ std::vector<std::string> SplitListFlag(absl::string_view text);
 
 // Parses "K=V,K2=V2" (split at each item's first '='). Errors: an item
 // without '=', an empty key, or a repeated key.
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>>
-ParseKeyValueFlag(absl::string_view flag, absl::string_view text);
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseKeyValueFlag(absl::string_view flag,
+                                                                                   absl::string_view text);
 
 // --labels as a JSON object. Besides ParseKeyValueFlag's errors: at most 64
 // labels; keys 1-63 of [a-z0-9_-] starting with a letter; values 0-63 of
@@ -62,9 +62,8 @@ absl::StatusOr<nlohmann::json> ParseLabels(absl::string_view text);
 // requirements / extra-packages / extra-dirs / output-image-uri (kiln cannot
 // build packages: "upload with kiln storage cp and use
 // --python-package-uris"), bad numbers, conflicting keys.
-absl::StatusOr<nlohmann::json> ParseWorkerPoolSpec(
-    absl::string_view spec, int index,
-    const std::vector<std::string>& python_package_uris);
+absl::StatusOr<nlohmann::json> ParseWorkerPoolSpec(absl::string_view spec, int index,
+                                                   const std::vector<std::string>& python_package_uris);
 
 // "3600s", "3600" (seconds) or an absl duration ("1h30m") -> "5400s".
 // Must be a positive whole number of seconds.

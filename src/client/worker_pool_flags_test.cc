@@ -31,16 +31,14 @@ TEST(WorkerPoolSpecTest, ContainerPoolWithEveryKey) {
 }
 
 TEST(WorkerPoolSpecTest, DefaultsAndPythonPackagePool) {
-  absl::StatusOr<json> pool = ParseWorkerPoolSpec(
-      "machine-type=m,container-image-uri=i,accelerator-type=T4", 0,
-      kNoPackages);
+  absl::StatusOr<json> pool =
+      ParseWorkerPoolSpec("machine-type=m,container-image-uri=i,accelerator-type=T4", 0, kNoPackages);
   ASSERT_TRUE(pool.ok()) << pool.status();
   EXPECT_EQ((*pool)["replicaCount"], "1");
   EXPECT_EQ((*pool)["machineSpec"]["acceleratorCount"], 1);
 
-  pool = ParseWorkerPoolSpec(
-      "machine-type=m,executor-image-uri=ex,python-module=trainer.task", 1,
-      {"gs://a.tar.gz", "gs://b.whl"});
+  pool = ParseWorkerPoolSpec("machine-type=m,executor-image-uri=ex,python-module=trainer.task", 1,
+                             {"gs://a.tar.gz", "gs://b.whl"});
   ASSERT_TRUE(pool.ok()) << pool.status();
   EXPECT_EQ(*pool, json::parse(R"({
     "machineSpec": {"machineType": "m"}, "replicaCount": "1",
@@ -69,22 +67,15 @@ TEST(WorkerPoolSpecTest, Errors) {
        "kiln storage cp and use --python-package-uris"},
       {"container-image-uri=i", "machine-type is required"},
       {"machine-type=m", "give exactly one of container-image-uri"},
-      {"machine-type=m,container-image-uri=i,executor-image-uri=e",
-       "give exactly one of"},
-      {"machine-type=m,container-image-uri=i,accelerator-count=1",
-       "accelerator-count needs accelerator-type"},
-      {"machine-type=m,container-image-uri=i,replica-count=0",
-       "replica-count=0 must be a whole number >= 1"},
-      {"machine-type=m,container-image-uri=i,replica-count=x",
-       "must be a whole number"},
-      {"machine-type=m,machine-type=n,container-image-uri=i",
-       "key machine-type is given twice"},
+      {"machine-type=m,container-image-uri=i,executor-image-uri=e", "give exactly one of"},
+      {"machine-type=m,container-image-uri=i,accelerator-count=1", "accelerator-count needs accelerator-type"},
+      {"machine-type=m,container-image-uri=i,replica-count=0", "replica-count=0 must be a whole number >= 1"},
+      {"machine-type=m,container-image-uri=i,replica-count=x", "must be a whole number"},
+      {"machine-type=m,machine-type=n,container-image-uri=i", "key machine-type is given twice"},
       {"machine-type=m,container-image-uri", "is not KEY=VALUE"},
       {"machine-type=m,executor-image-uri=e", "needs python-module"},
-      {"machine-type=m,container-image-uri=i,python-module=t",
-       "python-module goes with executor-image-uri"},
-      {"machine-type=m,executor-image-uri=e,python-module=t",
-       "needs --python-package-uris"},
+      {"machine-type=m,container-image-uri=i,python-module=t", "python-module goes with executor-image-uri"},
+      {"machine-type=m,executor-image-uri=e,python-module=t", "needs --python-package-uris"},
   };
   for (const Case& c : cases) {
     absl::StatusOr<json> pool = ParseWorkerPoolSpec(c.spec, 0, kNoPackages);
@@ -95,28 +86,19 @@ TEST(WorkerPoolSpecTest, Errors) {
 }
 
 TEST(ListFlagsTest, SplitKeyValuesAndLabels) {
-  EXPECT_EQ(SplitListFlag("a,b,,c"),
-            (std::vector<std::string>{"a", "b", "", "c"}));
+  EXPECT_EQ(SplitListFlag("a,b,,c"), (std::vector<std::string>{"a", "b", "", "c"}));
   EXPECT_TRUE(SplitListFlag("").empty());
   auto pairs = ParseKeyValueFlag("--env-vars", "A=1,B=x=y,C=");
   ASSERT_TRUE(pairs.ok()) << pairs.status();
-  EXPECT_EQ(*pairs, (std::vector<std::pair<std::string, std::string>>{
-                        {"A", "1"}, {"B", "x=y"}, {"C", ""}}));
-  EXPECT_THAT(ParseKeyValueFlag("--env-vars", "A").status().message(),
-              HasSubstr("--env-vars: \"A\" is not KEY=VALUE"));
-  EXPECT_THAT(ParseKeyValueFlag("--env-vars", "=1").status().message(),
-              HasSubstr("is not KEY=VALUE"));
-  EXPECT_THAT(ParseKeyValueFlag("--labels", "a=1,a=2").status().message(),
-              HasSubstr("key \"a\" is given twice"));
+  EXPECT_EQ(*pairs, (std::vector<std::pair<std::string, std::string>>{{"A", "1"}, {"B", "x=y"}, {"C", ""}}));
+  EXPECT_THAT(ParseKeyValueFlag("--env-vars", "A").status().message(), HasSubstr("--env-vars: \"A\" is not KEY=VALUE"));
+  EXPECT_THAT(ParseKeyValueFlag("--env-vars", "=1").status().message(), HasSubstr("is not KEY=VALUE"));
+  EXPECT_THAT(ParseKeyValueFlag("--labels", "a=1,a=2").status().message(), HasSubstr("key \"a\" is given twice"));
 
-  EXPECT_EQ(*ParseLabels("team=ml,env=dev-1,empty="),
-            json({{"team", "ml"}, {"env", "dev-1"}, {"empty", ""}}));
-  EXPECT_THAT(ParseLabels("Team=ml").status().message(),
-              HasSubstr("key \"Team\" must be"));
-  EXPECT_THAT(ParseLabels("1team=ml").status().message(),
-              HasSubstr("starting with a letter"));
-  EXPECT_THAT(ParseLabels("team=ML").status().message(),
-              HasSubstr("value \"ML\" of team"));
+  EXPECT_EQ(*ParseLabels("team=ml,env=dev-1,empty="), json({{"team", "ml"}, {"env", "dev-1"}, {"empty", ""}}));
+  EXPECT_THAT(ParseLabels("Team=ml").status().message(), HasSubstr("key \"Team\" must be"));
+  EXPECT_THAT(ParseLabels("1team=ml").status().message(), HasSubstr("starting with a letter"));
+  EXPECT_THAT(ParseLabels("team=ML").status().message(), HasSubstr("value \"ML\" of team"));
 }
 
 TEST(ListFlagsTest, Timeout) {
@@ -125,18 +107,15 @@ TEST(ListFlagsTest, Timeout) {
   EXPECT_EQ(*ParseTimeoutFlag("1h30m"), "5400s");
   EXPECT_FALSE(ParseTimeoutFlag("0").ok());
   EXPECT_FALSE(ParseTimeoutFlag("1.5s").ok());
-  EXPECT_THAT(ParseTimeoutFlag("soon").status().message(),
-              HasSubstr("not a duration"));
+  EXPECT_THAT(ParseTimeoutFlag("soon").status().message(), HasSubstr("not a duration"));
 }
 
 TEST(JobConfigFileTest, YamlScalarsBecomeJsonTypes) {
-  absl::StatusOr<json> value = YamlTextToJson(
-      "a: 1\nb: '1'\nc: true\nd: 1.5\ne: ~\nf: text\ng: [x, 2]\nh: \"no\"\n");
+  absl::StatusOr<json> value = YamlTextToJson("a: 1\nb: '1'\nc: true\nd: 1.5\ne: ~\nf: text\ng: [x, 2]\nh: \"no\"\n");
   ASSERT_TRUE(value.ok()) << value.status();
   EXPECT_EQ(*value, json::parse(R"({"a": 1, "b": "1", "c": true, "d": 1.5,
       "e": null, "f": "text", "g": ["x", 2], "h": "no"})"));
-  EXPECT_EQ(YamlTextToJson("a: [1").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(YamlTextToJson("a: [1").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(JobConfigFileTest, CamelCaseKeysSparesLabelKeys) {
@@ -184,17 +163,12 @@ TEST_F(LoadJobSpecFileTest, YamlSnakeAndJsonCamelAgree) {
 }
 
 TEST_F(LoadJobSpecFileTest, Errors) {
-  EXPECT_EQ(LoadJobSpecFile(env_.dir() + "/missing.yaml").status().code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_THAT(LoadJobSpecFile(Write("a.json", "{oops")).status().message(),
-              HasSubstr("is not valid JSON"));
+  EXPECT_EQ(LoadJobSpecFile(env_.dir() + "/missing.yaml").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(LoadJobSpecFile(Write("a.json", "{oops")).status().message(), HasSubstr("is not valid JSON"));
   EXPECT_THAT(LoadJobSpecFile(Write("b.yaml", "- 1\n- 2\n")).status().message(),
               HasSubstr("must hold a CustomJobSpec mapping"));
-  EXPECT_THAT(
-      LoadJobSpecFile(Write("c.yaml", "display_name: x\njob_spec: {}\n"))
-          .status()
-          .message(),
-      HasSubstr("holds a whole CustomJob"));
+  EXPECT_THAT(LoadJobSpecFile(Write("c.yaml", "display_name: x\njob_spec: {}\n")).status().message(),
+              HasSubstr("holds a whole CustomJob"));
 }
 
 TEST_F(LoadJobSpecFileTest, BuildCustomJobMergesConfigAndFlags) {
@@ -215,35 +189,27 @@ TEST_F(LoadJobSpecFileTest, BuildCustomJobMergesConfigAndFlags) {
     "enableWebAccess": true, "scheduling": {"timeout": "60s"}}})"));
 
   flags.worker_pool_specs = {"machine-type=m,container-image-uri=i"};
-  EXPECT_THAT(BuildCustomJob(flags).status().message(),
-              HasSubstr("both --config and --worker-pool-spec"));
+  EXPECT_THAT(BuildCustomJob(flags).status().message(), HasSubstr("both --config and --worker-pool-spec"));
 }
 
 TEST(BuildCustomJobTest, FlagErrors) {
   CreateJobFlags flags;
-  EXPECT_THAT(BuildCustomJob(flags).status().message(),
-              HasSubstr("--display-name is required"));
+  EXPECT_THAT(BuildCustomJob(flags).status().message(), HasSubstr("--display-name is required"));
   flags.display_name = "x";
-  EXPECT_THAT(BuildCustomJob(flags).status().message(),
-              HasSubstr("no worker pools"));
+  EXPECT_THAT(BuildCustomJob(flags).status().message(), HasSubstr("no worker pools"));
   flags.worker_pool_specs = {"machine-type=m,container-image-uri=i"};
   flags.python_package_uris = "gs://a.tar.gz";
-  EXPECT_THAT(BuildCustomJob(flags).status().message(),
-              HasSubstr("--python-package-uris needs"));
+  EXPECT_THAT(BuildCustomJob(flags).status().message(), HasSubstr("--python-package-uris needs"));
   flags.python_package_uris.clear();
-  flags.worker_pool_specs = {
-      "machine-type=m,executor-image-uri=e,python-module=t"};
+  flags.worker_pool_specs = {"machine-type=m,executor-image-uri=e,python-module=t"};
   flags.python_package_uris = "gs://a.tar.gz";
   flags.command = "python";
-  EXPECT_THAT(BuildCustomJob(flags).status().message(),
-              HasSubstr("--command applies to container pools only"));
+  EXPECT_THAT(BuildCustomJob(flags).status().message(), HasSubstr("--command applies to container pools only"));
   flags.command.clear();
   flags.args = "a,b";
   absl::StatusOr<json> job = BuildCustomJob(flags);
   ASSERT_TRUE(job.ok()) << job.status();
-  EXPECT_EQ(
-      job->at("jobSpec")["workerPoolSpecs"][0]["pythonPackageSpec"]["args"],
-      json({"a", "b"}));
+  EXPECT_EQ(job->at("jobSpec")["workerPoolSpecs"][0]["pythonPackageSpec"]["args"], json({"a", "b"}));
 }
 
 }  // namespace

@@ -148,8 +148,8 @@ v2::LogEntry MakeEntry(const Source& source, const runtime::LogLine& line) {
 // The order of entries (and the page cursor): zero-padded Unix nanoseconds, then insertId.
 constexpr int kKeyNanosDigits = 20;
 std::string SortKey(const v2::LogEntry& entry) {
-  return absl::StrFormat("%0*d|%s", kKeyNanosDigits,
-                         absl::ToUnixNanos(protojson::FromTimestamp(entry.timestamp())), entry.insert_id());
+  return absl::StrFormat("%0*d|%s", kKeyNanosDigits, absl::ToUnixNanos(protojson::FromTimestamp(entry.timestamp())),
+                         entry.insert_id());
 }
 // The time part of a SortKey (from a page token, so well-formed: the token is checksummed).
 int64_t CursorNanos(absl::string_view key) {
@@ -159,8 +159,8 @@ int64_t CursorNanos(absl::string_view key) {
 
 }  // namespace
 
-absl::StatusOr<v2::ListLogEntriesResponse> LogEntriesService::ListLogEntries(
-    const v2::ListLogEntriesRequest& request, const ProjectCheck& may_read) const {
+absl::StatusOr<v2::ListLogEntriesResponse> LogEntriesService::ListLogEntries(const v2::ListLogEntriesRequest& request,
+                                                                             const ProjectCheck& may_read) const {
   absl::StatusOr<std::vector<std::string>> projects = Projects(request);
   if (!projects.ok()) return projects.status();
   for (const std::string& project : *projects) {
@@ -214,7 +214,8 @@ absl::StatusOr<v2::ListLogEntriesResponse> LogEntriesService::ListLogEntries(
 
   v2::ListLogEntriesResponse response;
   for (size_t i = 0; i < take; ++i) *response.add_entries() = std::move(matches[i].second);
-  if (matches.size() > take) response.set_next_page_token(store::EncodeKeyPageToken(matches[take - 1].first, fingerprint));
+  if (matches.size() > take)
+    response.set_next_page_token(store::EncodeKeyPageToken(matches[take - 1].first, fingerprint));
   return response;
 }
 

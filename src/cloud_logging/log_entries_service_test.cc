@@ -55,7 +55,8 @@ class LogEntriesServiceTest : public ::testing::Test {
 
 TEST_F(LogEntriesServiceTest, AValidRequestOverNoJobsIsEmpty) {
   v2::ListLogEntriesRequest request = Request();
-  request.set_filter("resource.type=\"ml_job\" AND resource.labels.job_id=\"1\" AND timestamp>=\"2026-01-01T00:00:00Z\"");
+  request.set_filter(
+      "resource.type=\"ml_job\" AND resource.labels.job_id=\"1\" AND timestamp>=\"2026-01-01T00:00:00Z\"");
   request.set_order_by("timestamp desc");
   request.set_page_size(1000);
   absl::StatusOr<v2::ListLogEntriesResponse> response = service_->ListLogEntries(request, AnyProject);

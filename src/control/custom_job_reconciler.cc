@@ -9,9 +9,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "google/protobuf/util/time_util.h"
+#include "nlohmann/json.hpp"
 #include "protojson/proto_time.h"
 #include "runtime/replica_log.h"
-#include "nlohmann/json.hpp"
 #include "service/job_service.h"
 #include "service/repository.h"
 #include "spdlog/spdlog.h"
@@ -38,7 +38,6 @@ constexpr store::Store::Durability kLaunchDurability = store::Store::Durability:
 std::string ReplicasPrefix(absl::string_view job) { return absl::StrCat("replicas/", job, "/"); }
 std::string OutcomeKey(absl::string_view job) { return absl::StrCat("outcome/", job); }
 std::string GrantKey(absl::string_view job) { return absl::StrCat("grant/", job); }
-
 
 json SpecToJson(const runtime::ReplicaSpec& spec) {
   return {{"replica_dir", spec.replica_dir}, {"argv", spec.argv}, {"env", spec.env}, {"working_dir", spec.working_dir}};
@@ -93,7 +92,8 @@ absl::StatusOr<std::vector<ReplicaRecordView>> ListReplicaRecords(store::Store& 
     for (const auto& [k, v] : *meta) {
       json j = json::parse(v, nullptr, false);
       if (j.is_discarded()) return absl::DataLossError(absl::StrCat("replica record ", k, " is not JSON"));
-      out.push_back({j.value("task", ""), j.value("spec", json::object()).value("replica_dir", ""), j.value("handle", "")});
+      out.push_back(
+          {j.value("task", ""), j.value("spec", json::object()).value("replica_dir", ""), j.value("handle", "")});
     }
     return absl::OkStatus();
   });
@@ -115,8 +115,9 @@ CustomJobReconciler::CustomJobReconciler(store::Store* store, runtime::Runtime* 
       planner_(planner),
       clock_(clock),
       options_(options),
-      loop_("customJobs", [this](const std::string& job) { return ReconcileOnce(job); },
-            [this] { return Unfinished(); }, options.resync_interval) {}
+      loop_(
+          "customJobs", [this](const std::string& job) { return ReconcileOnce(job); }, [this] { return Unfinished(); },
+          options.resync_interval) {}
 
 CustomJobReconciler::~CustomJobReconciler() { Stop(); }
 
@@ -217,20 +218,22 @@ absl::Status CustomJobReconciler::Plan(v1::CustomJob job) {
     records.push_back(ReplicaRecord{absl::StrCat(ReplicasPrefix(job.name()), r.task_name), r.task_name, r.spec, ""});
   }
   absl::Status launched = LaunchAll(job.name(), records);
-  absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
-    absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job.name());
-    if (!current.ok()) return current.status();
-    if (absl::Status g = tx.PutMeta(GrantKey(job.name()), planned->grant); !g.ok()) return g;
-    for (const ReplicaRecord& r : records) {
-      if (absl::Status p = tx.PutMeta(r.key, r.Serialize()); !p.ok()) return p;
-    }
-    if (!launched.ok() || current->state() != v1::JOB_STATE_QUEUED) return absl::OkStatus();
-    absl::Time now = clock_->Now();
-    current->set_state(v1::JOB_STATE_RUNNING);
-    *current->mutable_start_time() = protojson::ToTimestamp(now);
-    *current->mutable_update_time() = protojson::ToTimestamp(now);
-    return Jobs().Update(tx, *current);
-  }, kLaunchDurability);
+  absl::Status s = store_->Write(
+      [&](store::Transaction& tx) -> absl::Status {
+        absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job.name());
+        if (!current.ok()) return current.status();
+        if (absl::Status g = tx.PutMeta(GrantKey(job.name()), planned->grant); !g.ok()) return g;
+        for (const ReplicaRecord& r : records) {
+          if (absl::Status p = tx.PutMeta(r.key, r.Serialize()); !p.ok()) return p;
+        }
+        if (!launched.ok() || current->state() != v1::JOB_STATE_QUEUED) return absl::OkStatus();
+        absl::Time now = clock_->Now();
+        current->set_state(v1::JOB_STATE_RUNNING);
+        *current->mutable_start_time() = protojson::ToTimestamp(now);
+        *current->mutable_update_time() = protojson::ToTimestamp(now);
+        return Jobs().Update(tx, *current);
+      },
+      kLaunchDurability);
   if (!s.ok()) return s;
   // A launch failure fails the job (the replicas already started are stopped on the way); a job
   // cancelled meanwhile (CANCELLING) is supervised like any other and stops its replicas.
@@ -288,23 +291,25 @@ absl::Status CustomJobReconciler::Launch(v1::CustomJob job) {
 
 absl::Status CustomJobReconciler::SaveLaunched(const std::string& job_name, const std::vector<ReplicaRecord>& records,
                                                bool running) {
-  return store_->Write([&](store::Transaction& tx) -> absl::Status {
-    for (const ReplicaRecord& r : records) {
-      if (r.handle.empty()) continue;
-      if (absl::Status p = tx.PutMeta(r.key, r.Serialize()); !p.ok()) return p;
-    }
-    if (!running) return absl::OkStatus();
-    absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job_name);
-    if (!current.ok()) return current.status();
-    if (current->state() != v1::JOB_STATE_PENDING && current->state() != v1::JOB_STATE_QUEUED) {
-      return absl::OkStatus();
-    }
-    absl::Time now = clock_->Now();
-    current->set_state(v1::JOB_STATE_RUNNING);
-    *current->mutable_start_time() = protojson::ToTimestamp(now);
-    *current->mutable_update_time() = protojson::ToTimestamp(now);
-    return Jobs().Update(tx, *current);
-  }, kLaunchDurability);
+  return store_->Write(
+      [&](store::Transaction& tx) -> absl::Status {
+        for (const ReplicaRecord& r : records) {
+          if (r.handle.empty()) continue;
+          if (absl::Status p = tx.PutMeta(r.key, r.Serialize()); !p.ok()) return p;
+        }
+        if (!running) return absl::OkStatus();
+        absl::StatusOr<v1::CustomJob> current = Jobs().Get(tx, job_name);
+        if (!current.ok()) return current.status();
+        if (current->state() != v1::JOB_STATE_PENDING && current->state() != v1::JOB_STATE_QUEUED) {
+          return absl::OkStatus();
+        }
+        absl::Time now = clock_->Now();
+        current->set_state(v1::JOB_STATE_RUNNING);
+        *current->mutable_start_time() = protojson::ToTimestamp(now);
+        *current->mutable_update_time() = protojson::ToTimestamp(now);
+        return Jobs().Update(tx, *current);
+      },
+      kLaunchDurability);
 }
 
 // The durable decision of how a job ends, taken once at the first decisive event.
@@ -313,7 +318,8 @@ struct CustomJobReconciler::Outcome {
   absl::Status error;
 
   std::string Serialize() const {
-    return json{{"state", static_cast<int>(state)}, {"code", static_cast<int>(error.code())},
+    return json{{"state", static_cast<int>(state)},
+                {"code", static_cast<int>(error.code())},
                 {"message", std::string(error.message())}}
         .dump();
   }
@@ -379,8 +385,8 @@ absl::Status CustomJobReconciler::Supervise(v1::CustomJob job) {
         bool exited = o.status.state != runtime::ReplicaStatus::State::kRunning;
         bool failed = o.status.state == runtime::ReplicaStatus::State::kLost ||
                       (exited && !o.status.stopped_by_kiln && (o.status.exit_code != 0 || o.status.term_signal != 0));
-        bool primary_succeeded = exited && o.record->task == kPrimary && o.status.exit_code == 0 &&
-                                 o.status.term_signal == 0;
+        bool primary_succeeded =
+            exited && o.record->task == kPrimary && o.status.exit_code == 0 && o.status.term_signal == 0;
         if ((failed || primary_succeeded) && (first == nullptr || o.status.end_time < first->status.end_time)) {
           first = &o;
         }
@@ -396,20 +402,20 @@ absl::Status CustomJobReconciler::Supervise(v1::CustomJob job) {
                                                                  strsignal(st.term_signal), ")")
                                                   : absl::StrCat("exited with a non-zero status of ", st.exit_code);
           std::string tail = LogTail(first->record->spec.replica_dir);
-          outcome = Outcome{v1::JOB_STATE_FAILED,
-                            absl::InvalidArgumentError(absl::StrCat(
-                                "The replica ", first->record->task, " ", how, ".",
-                                tail.empty() ? "" : absl::StrCat(" Last lines of its log:\n", tail)))};
+          outcome =
+              Outcome{v1::JOB_STATE_FAILED, absl::InvalidArgumentError(absl::StrCat(
+                                                "The replica ", first->record->task, " ", how, ".",
+                                                tail.empty() ? "" : absl::StrCat(" Last lines of its log:\n", tail)))};
         }
       } else if (job.has_start_time() && now >= protojson::FromTimestamp(job.start_time()) + TimeoutOf(job)) {
-        outcome = Outcome{v1::JOB_STATE_FAILED,
-                          absl::DeadlineExceededError(absl::StrCat(
-                              "CustomJob ran longer than its scheduling.timeout of ",
-                              absl::FormatDuration(TimeoutOf(job)), " and was stopped."))};
+        outcome = Outcome{v1::JOB_STATE_FAILED, absl::DeadlineExceededError(absl::StrCat(
+                                                    "CustomJob ran longer than its scheduling.timeout of ",
+                                                    absl::FormatDuration(TimeoutOf(job)), " and was stopped."))};
       }
     }
     bool any_running = false;
-    for (const Observed& o : observed) any_running = any_running || o.status.state == runtime::ReplicaStatus::State::kRunning;
+    for (const Observed& o : observed)
+      any_running = any_running || o.status.state == runtime::ReplicaStatus::State::kRunning;
     if (outcome.has_value() && !any_running) {
       // Nothing to stop: the outcome is final at once, in the same commit as the state.
       return Finish(job.name(), outcome->state, outcome->error);

@@ -14,9 +14,9 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "control/work_loop.h"
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "runtime/runtime.h"
-#include "control/work_loop.h"
 #include "store/store.h"
 
 namespace kiln::control {

@@ -77,27 +77,33 @@ class ReconcilerTest : public ::testing::Test {
     job.set_name(kJob);
     job.set_display_name("j");
     job.set_state(v1::JOB_STATE_QUEUED);
-    if (timeout_seconds > 0) job.mutable_job_spec()->mutable_scheduling()->mutable_timeout()->set_seconds(timeout_seconds);
-    ASSERT_TRUE(store_->Write([&](store::Transaction& tx) { return repo_.Insert(tx, "projects/p/locations/l", job); }).ok());
+    if (timeout_seconds > 0)
+      job.mutable_job_spec()->mutable_scheduling()->mutable_timeout()->set_seconds(timeout_seconds);
+    ASSERT_TRUE(
+        store_->Write([&](store::Transaction& tx) { return repo_.Insert(tx, "projects/p/locations/l", job); }).ok());
   }
 
   v1::CustomJob Job() {
     v1::CustomJob job;
-    EXPECT_TRUE(store_->Read([&](store::Transaction& tx) -> absl::Status {
-                  auto got = repo_.Get(tx, kJob);
-                  if (!got.ok()) return got.status();
-                  job = *got;
-                  return absl::OkStatus();
-                }).ok());
+    EXPECT_TRUE(store_
+                    ->Read([&](store::Transaction& tx) -> absl::Status {
+                      auto got = repo_.Get(tx, kJob);
+                      if (!got.ok()) return got.status();
+                      job = *got;
+                      return absl::OkStatus();
+                    })
+                    .ok());
     return job;
   }
 
   void SetState(v1::JobState state) {
-    ASSERT_TRUE(store_->Write([&](store::Transaction& tx) -> absl::Status {
-                  auto got = repo_.Get(tx, kJob);
-                  got->set_state(state);
-                  return repo_.Update(tx, *got);
-                }).ok());
+    ASSERT_TRUE(store_
+                    ->Write([&](store::Transaction& tx) -> absl::Status {
+                      auto got = repo_.Get(tx, kJob);
+                      got->set_state(state);
+                      return repo_.Update(tx, *got);
+                    })
+                    .ok());
   }
 
   // Steps until the job stops changing state (bounded).
@@ -246,10 +252,14 @@ TEST_F(ReconcilerTest, JobsLeftPendingByAnEarlierKilnAreLaunched) {
   auto handle = HandleOf("workerpool0-0");
   // Rewind to what an earlier kiln stored: PENDING, the replica recorded without a handle.
   SetState(v1::JOB_STATE_PENDING);
-  ASSERT_TRUE(store_->Write([&](store::Transaction& tx) {
-                return tx.PutMeta("replicas/" + std::string(kJob) + "/workerpool0-0",
-                                  R"({"task":"workerpool0-0","spec":{"replica_dir":"/jobs/1/workerpool0-0","argv":["true"]},"handle":""})");
-              }).ok());
+  ASSERT_TRUE(
+      store_
+          ->Write([&](store::Transaction& tx) {
+            return tx.PutMeta(
+                "replicas/" + std::string(kJob) + "/workerpool0-0",
+                R"({"task":"workerpool0-0","spec":{"replica_dir":"/jobs/1/workerpool0-0","argv":["true"]},"handle":""})");
+          })
+          .ok());
   Settle();
   EXPECT_EQ(Job().state(), v1::JOB_STATE_RUNNING);
   EXPECT_EQ(runtime_.launches().size(), 1u) << "its folder already had a shim: adopted";

@@ -50,7 +50,7 @@ absl::StatusOr<std::vector<scheduling::ReplicaDemand>> DemandsOf(const google::c
     const auto& pool = pools[p];
     if (pool.ByteSizeLong() == 0) continue;
     std::string type = pool.machine_spec().machine_type().empty() ? std::string(jobs::kDefaultMachineType)
-                                                                   : pool.machine_spec().machine_type();
+                                                                  : pool.machine_spec().machine_type();
     absl::StatusOr<jobs::MachineShape> shape = jobs::LookupMachineType(type);
     if (!shape.ok()) return shape.status();
     std::string accelerator = shape->implied_accelerator_type;
@@ -98,7 +98,8 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
     std::vector<std::string> packages;
     for (int i = 0; i < spec.package_uris_size(); ++i) {
       absl::StatusOr<std::string> path = storage_->ToLocalPath(
-          spec.package_uris(i), absl::StrCat("jobSpec.workerPoolSpecs[", p, "].pythonPackageSpec.packageUris[", i, "]"));
+          spec.package_uris(i),
+          absl::StrCat("jobSpec.workerPoolSpecs[", p, "].pythonPackageSpec.packageUris[", i, "]"));
       if (!path.ok()) return path.status();
       packages.push_back(*path);
     }
@@ -138,8 +139,8 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
     if (!env.status.ok()) {
       absl::Status failed = env.status;
       envs_.erase(it);  // the next job with these packages tries again
-      return absl::FailedPreconditionError(absl::StrCat(
-          "installing the Python packages of jobSpec.workerPoolSpecs[", p, "] failed: ", failed.message()));
+      return absl::FailedPreconditionError(absl::StrCat("installing the Python packages of jobSpec.workerPoolSpecs[", p,
+                                                        "] failed: ", failed.message()));
     }
     (*python_by_pool)[p] = env.python;
     // Consumed: forget it, so the map stays small (VenvCache keeps the venv itself, and a later
@@ -173,8 +174,7 @@ void LocalPlanner::Release(const std::string& job_name) {
   for (const std::string& python : pythons) venvs_->Release(python);
 }
 
-absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::Plan(
-    const google::cloud::aiplatform::v1::CustomJob& job) {
+absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::Plan(const google::cloud::aiplatform::v1::CustomJob& job) {
   std::map<int, std::string> python_by_pool;
   if (absl::Status s = ResolvePythonEnvs(job, &python_by_pool); !s.ok()) return s;
   absl::StatusOr<std::vector<scheduling::ReplicaDemand>> demands = DemandsOf(job);
@@ -203,9 +203,9 @@ absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::Plan(
   return planned;
 }
 
-absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::PlanReserved(const google::cloud::aiplatform::v1::CustomJob& job,
-                                                                   const std::vector<scheduling::ReplicaDemand>& demands,
-                                                                   const scheduling::Grant& grant) {
+absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::PlanReserved(
+    const google::cloud::aiplatform::v1::CustomJob& job, const std::vector<scheduling::ReplicaDemand>& demands,
+    const scheduling::Grant& grant) {
   int count = static_cast<int>(demands.size());
   jobs::JobContext context;
   bool any_devices = !grant.device_ids_by_task.empty();

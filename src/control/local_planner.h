@@ -8,8 +8,8 @@
 #include <thread>
 #include <vector>
 
-#include "control/custom_job_reconciler.h"
 #include "absl/synchronization/mutex.h"
+#include "control/custom_job_reconciler.h"
 #include "jobs/image_map.h"
 #include "pyenv/venv_cache.h"
 #include "scheduling/ledger.h"

@@ -21,7 +21,6 @@ namespace v1 = google::cloud::aiplatform::v1;
 
 constexpr char kBackingJobKey[] = "backingCustomJob";
 
-
 const service::Repository<v1::TrainingPipeline>& Pipelines() {
   static const auto* kRepo = new service::Repository<v1::TrainingPipeline>("trainingPipelines", "TrainingPipeline");
   return *kRepo;
@@ -61,8 +60,9 @@ PipelineReconciler::PipelineReconciler(store::Store* store, ModelUploader* uploa
     : store_(store),
       uploader_(uploader),
       clock_(clock),
-      loop_("trainingPipelines", [this](const std::string& name) { return ReconcileOnce(name); },
-            [this] { return Unfinished(); }, resync_interval),
+      loop_(
+          "trainingPipelines", [this](const std::string& name) { return ReconcileOnce(name); },
+          [this] { return Unfinished(); }, resync_interval),
       upload_threads_wanted_(std::max(1, upload_threads)) {}
 
 PipelineReconciler::~PipelineReconciler() { Stop(); }
@@ -172,8 +172,8 @@ void PipelineReconciler::RunUploads() {
 }
 
 std::vector<std::string> PipelineReconciler::Unfinished() {
-  absl::StatusOr<std::vector<std::string>> names =
-      service::Names(*store_, Pipelines(), [](const v1::TrainingPipeline& m) { return !service::IsFinalPipelineState(m.state()); });
+  absl::StatusOr<std::vector<std::string>> names = service::Names(
+      *store_, Pipelines(), [](const v1::TrainingPipeline& m) { return !service::IsFinalPipelineState(m.state()); });
   if (!names.ok()) {
     spdlog::error("PipelineReconciler: resync failed: {}", names.status().ToString());
     return {};
@@ -254,7 +254,8 @@ absl::Status PipelineReconciler::Follow(v1::TrainingPipeline pipeline, const std
   bool uploading = job.state() == v1::JOB_STATE_SUCCEEDED && UploadStarted(pipeline.name());
   if (pipeline.state() == v1::PIPELINE_STATE_CANCELLING && !uploading) {
     if (service::IsFinalJobState(job.state())) {
-      return Finish(pipeline.name(), v1::PIPELINE_STATE_CANCELLED, absl::CancelledError("TrainingPipeline was cancelled."));
+      return Finish(pipeline.name(), v1::PIPELINE_STATE_CANCELLED,
+                    absl::CancelledError("TrainingPipeline was cancelled."));
     }
     if (job.state() == v1::JOB_STATE_CANCELLING) return absl::OkStatus();
     return store_->Write([&](store::Transaction& tx) -> absl::Status {
@@ -268,7 +269,8 @@ absl::Status PipelineReconciler::Follow(v1::TrainingPipeline pipeline, const std
 
   switch (job.state()) {
     case v1::JOB_STATE_SUCCEEDED: {
-      if (!pipeline.has_model_to_upload()) return Finish(pipeline.name(), v1::PIPELINE_STATE_SUCCEEDED, absl::OkStatus());
+      if (!pipeline.has_model_to_upload())
+        return Finish(pipeline.name(), v1::PIPELINE_STATE_SUCCEEDED, absl::OkStatus());
       absl::StatusOr<v1::CustomJobSpec> spec = service::ParseCustomTaskInputs(pipeline.training_task_inputs());
       if (!spec.ok()) return Finish(pipeline.name(), v1::PIPELINE_STATE_FAILED, spec.status());
       absl::StatusOr<std::string> uri = service::ModelArtifactUri(pipeline, *spec);

@@ -103,8 +103,7 @@ class PipelineReconciler {
   absl::Mutex upload_mu_;
   std::deque<PendingUpload> upload_queue_ ABSL_GUARDED_BY(upload_mu_);
   // Per pipeline: nullopt while queued or running, then its outcome until a step takes it.
-  std::map<std::string, std::optional<absl::StatusOr<ModelUploader::Uploaded>>> uploads_
-      ABSL_GUARDED_BY(upload_mu_);
+  std::map<std::string, std::optional<absl::StatusOr<ModelUploader::Uploaded>>> uploads_ ABSL_GUARDED_BY(upload_mu_);
   int uploads_running_ ABSL_GUARDED_BY(upload_mu_) = 0;
   bool uploads_stopping_ ABSL_GUARDED_BY(upload_mu_) = false;
   std::vector<std::thread> upload_threads_;  // guarded by upload_mu_ for starting

@@ -54,15 +54,17 @@ class PipelineReconcilerTest : public ::testing::Test {
   void Create(const std::string& extra_model_json = "", const std::string& name = kPipeline) {
     v1::TrainingPipeline p;
     auto parsed = google::protobuf::util::JsonStringToMessage(
-                    R"({"name": ")" + name + R"(", "displayName": "pipe", "state": "PIPELINE_STATE_QUEUED",
+        R"({"name": ")" + name + R"(", "displayName": "pipe", "state": "PIPELINE_STATE_QUEUED",
                         "labels": {"team": "ml"},
                         "trainingTaskDefinition": "gs://google-cloud-aiplatform/schema/trainingjob/definition/custom_task_1.0.0.yaml",
                         "trainingTaskInputs": {"workerPoolSpecs": [{"replicaCount": "1", "containerSpec": {"imageUri": "i", "command": ["true"]}}],
                                                "baseOutputDirectory": {"outputUriPrefix": "gs://b/out"}},
-                        "modelToUpload": {"displayName": "m")" + extra_model_json + "}}",
-                    &p);
+                        "modelToUpload": {"displayName": "m")" +
+            extra_model_json + "}}",
+        &p);
     ASSERT_TRUE(parsed.ok()) << parsed.ToString();
-    ASSERT_TRUE(store_->Write([&](store::Transaction& tx) { return pipelines_.Insert(tx, "projects/p/locations/l", p); }).ok());
+    ASSERT_TRUE(
+        store_->Write([&](store::Transaction& tx) { return pipelines_.Insert(tx, "projects/p/locations/l", p); }).ok());
   }
   v1::TrainingPipeline Pipeline(const std::string& name = kPipeline) {
     v1::TrainingPipeline p;
@@ -77,33 +79,39 @@ class PipelineReconcilerTest : public ::testing::Test {
   v1::CustomJob Job() {
     v1::CustomJob j;
     std::string name = BackingCustomJob(Pipeline());  // not inside the transaction below
-    EXPECT_TRUE(store_->Read([&](store::Transaction& tx) -> absl::Status {
-                  auto got = jobs_.Get(tx, name);
-                  if (got.ok()) j = *got;
-                  return got.status();
-                }).ok());
+    EXPECT_TRUE(store_
+                    ->Read([&](store::Transaction& tx) -> absl::Status {
+                      auto got = jobs_.Get(tx, name);
+                      if (got.ok()) j = *got;
+                      return got.status();
+                    })
+                    .ok());
     return j;
   }
   void SetJob(v1::JobState state, int code = 0, const std::string& message = "",
               const std::string& pipeline = kPipeline) {
     std::string name = BackingCustomJob(Pipeline(pipeline));  // not inside the transaction below
-    ASSERT_TRUE(store_->Write([&](store::Transaction& tx) -> absl::Status {
-                  auto j = jobs_.Get(tx, name);
-                  if (!j.ok()) return j.status();
-                  j->set_state(state);
-                  if (code != 0) {
-                    j->mutable_error()->set_code(code);
-                    j->mutable_error()->set_message(message);
-                  }
-                  return jobs_.Update(tx, *j);
-                }).ok());
+    ASSERT_TRUE(store_
+                    ->Write([&](store::Transaction& tx) -> absl::Status {
+                      auto j = jobs_.Get(tx, name);
+                      if (!j.ok()) return j.status();
+                      j->set_state(state);
+                      if (code != 0) {
+                        j->mutable_error()->set_code(code);
+                        j->mutable_error()->set_message(message);
+                      }
+                      return jobs_.Update(tx, *j);
+                    })
+                    .ok());
   }
   void SetPipelineState(v1::PipelineState state) {
-    ASSERT_TRUE(store_->Write([&](store::Transaction& tx) -> absl::Status {
-                  auto p = pipelines_.Get(tx, kPipeline);
-                  p->set_state(state);
-                  return pipelines_.Update(tx, *p);
-                }).ok());
+    ASSERT_TRUE(store_
+                    ->Write([&](store::Transaction& tx) -> absl::Status {
+                      auto p = pipelines_.Get(tx, kPipeline);
+                      p->set_state(state);
+                      return pipelines_.Update(tx, *p);
+                    })
+                    .ok());
   }
   void Step() { ASSERT_TRUE(reconciler_.ReconcileOnce(kPipeline).ok()); }
   // The step that starts the upload, the upload, and the step that records its outcome.

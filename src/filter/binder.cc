@@ -107,8 +107,7 @@ bool IsLoneStar(const Token& value) { return value.text == "*" && value.stars.si
 
 }  // namespace
 
-absl::StatusOr<FieldTable> FieldTable::Build(const Descriptor* descriptor,
-                                             const std::vector<FieldSpec>& specs) {
+absl::StatusOr<FieldTable> FieldTable::Build(const Descriptor* descriptor, const std::vector<FieldSpec>& specs) {
   if (descriptor == nullptr) return absl::InternalError("filter: no message descriptor given");
   FieldTable table;
   std::vector<std::string> names;
@@ -125,13 +124,11 @@ absl::StatusOr<FieldTable> FieldTable::Build(const Descriptor* descriptor,
     for (size_t i = 0; i < steps.size(); ++i) {
       const FieldDescriptor* field = current->FindFieldByName(steps[i]);
       if (field == nullptr) {
-        return SpecError(spec,
-                         absl::StrCat(current->full_name(), " has no field \"", steps[i], "\""));
+        return SpecError(spec, absl::StrCat(current->full_name(), " has no field \"", steps[i], "\""));
       }
       if (i + 1 < steps.size()) {
         if (field->is_repeated() || field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) {
-          return SpecError(spec,
-                           absl::StrCat("\"", steps[i], "\" is not a singular message field"));
+          return SpecError(spec, absl::StrCat("\"", steps[i], "\" is not a singular message field"));
         }
         resolved.parents.push_back(field);
         current = field->message_type();
@@ -161,8 +158,7 @@ absl::StatusOr<Target> FieldTable::Resolve(absl::string_view text, const Token& 
       return target;
     }
     if (field.check == Check::kMapValue && word.text.size() > field.filter_name.size() &&
-        absl::StartsWith(word.text, field.filter_name) &&
-        word.text[field.filter_name.size()] == '.' &&
+        absl::StartsWith(word.text, field.filter_name) && word.text[field.filter_name.size()] == '.' &&
         (best_map == nullptr || field.filter_name.size() > best_map->filter_name.size())) {
       best_map = &field;
     }
@@ -181,16 +177,13 @@ absl::StatusOr<Target> FieldTable::Resolve(absl::string_view text, const Token& 
                  absl::StrCat("; supported: ", supported_));
 }
 
-absl::Status FieldTable::CheckOperator(absl::string_view text, const Target& target,
-                                       const Token& op) const {
+absl::Status FieldTable::CheckOperator(absl::string_view text, const Target& target, const Token& op) const {
   const Check check = target.field->check;
   if (check == Check::kMapValue && !target.has_key) {
     if (op.op == Op::kHas) return absl::OkStatus();
     return ErrorAt(text, op.offset,
-                   absl::StrCat("operator \"", op.text, "\" does not apply to map field \"",
-                                target.spelled, "\""),
-                   absl::StrCat("; use ", target.spelled, ".KEY", op.text, "VALUE or ",
-                                target.spelled, ":KEY"));
+                   absl::StrCat("operator \"", op.text, "\" does not apply to map field \"", target.spelled, "\""),
+                   absl::StrCat("; use ", target.spelled, ".KEY", op.text, "VALUE or ", target.spelled, ":KEY"));
   }
   absl::string_view allowed;
   switch (check) {
@@ -210,10 +203,10 @@ absl::Status FieldTable::CheckOperator(absl::string_view text, const Target& tar
     default:
       return absl::OkStatus();
   }
-  return ErrorAt(text, op.offset,
-                 absl::StrCat("operator \"", op.text, "\" does not apply to ", KindName(check),
-                              " field \"", target.spelled, "\""),
-                 absl::StrCat("; use one of: ", allowed));
+  return ErrorAt(
+      text, op.offset,
+      absl::StrCat("operator \"", op.text, "\" does not apply to ", KindName(check), " field \"", target.spelled, "\""),
+      absl::StrCat("; use one of: ", allowed));
 }
 
 absl::StatusOr<Comparison> FieldTable::Bind(absl::string_view text, const Target& target, Op op,
@@ -286,8 +279,8 @@ absl::StatusOr<Comparison> FieldTable::Bind(absl::string_view text, const Target
       return out;
     case Check::kTimestamp: {
       std::string error;
-      if (!absl::ParseTime(absl::RFC3339_full, v, &out.time, &error) ||
-          out.time == absl::InfiniteFuture() || out.time == absl::InfinitePast()) {
+      if (!absl::ParseTime(absl::RFC3339_full, v, &out.time, &error) || out.time == absl::InfiniteFuture() ||
+          out.time == absl::InfinitePast()) {
         return ErrorAt(text, value.offset, absl::StrCat("bad timestamp ", Describe(value)),
                        " (want RFC 3339, e.g. 2024-01-02T03:04:05Z)");
       }

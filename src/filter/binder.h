@@ -52,8 +52,7 @@ class FieldTable {
 
   // Converts `value` (a kWord or kString token) for `target` and `op`, which passed
   // CheckOperator. Errors are positioned at the value.
-  absl::StatusOr<Comparison> Bind(absl::string_view text, const Target& target, Op op,
-                                  const Token& value) const;
+  absl::StatusOr<Comparison> Bind(absl::string_view text, const Target& target, Op op, const Token& value) const;
 
  private:
   std::vector<ResolvedField> fields_;

@@ -57,8 +57,7 @@ bool CompareMapValue(const Message& message, const Reflection& reflection, const
     }
     if (key != c.map_key) continue;
     if (c.op == Op::kHas && c.presence) return true;
-    const std::string& value =
-        entry_reflection.GetStringReference(entry, value_field, &value_scratch);
+    const std::string& value = entry_reflection.GetStringReference(entry, value_field, &value_scratch);
     if (c.op == Op::kHas) return GlobMatches(c.glob, value);
     return Compare(absl::string_view(value), c.op, absl::string_view(c.text));
   }
@@ -92,9 +91,8 @@ bool EvaluateComparison(const Comparison& c, const Message& root) {
       return c.presence ? number != 0 : Compare(number, c.op, c.int_value);
     }
     case Check::kInt: {
-      const int64_t value = field->cpp_type() == FieldDescriptor::CPPTYPE_INT32
-                                ? reflection.GetInt32(*message, field)
-                                : reflection.GetInt64(*message, field);
+      const int64_t value = field->cpp_type() == FieldDescriptor::CPPTYPE_INT32 ? reflection.GetInt32(*message, field)
+                                                                                : reflection.GetInt64(*message, field);
       return c.presence ? value != 0 : Compare(value, c.op, c.int_value);
     }
     case Check::kUint: {
@@ -104,9 +102,8 @@ bool EvaluateComparison(const Comparison& c, const Message& root) {
       return c.presence ? value != 0 : Compare(value, c.op, c.uint_value);
     }
     case Check::kDouble: {
-      const double value = field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT
-                               ? reflection.GetFloat(*message, field)
-                               : reflection.GetDouble(*message, field);
+      const double value = field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT ? reflection.GetFloat(*message, field)
+                                                                               : reflection.GetDouble(*message, field);
       return c.presence ? value != 0 : Compare(value, c.op, c.double_value);
     }
     case Check::kBool: {

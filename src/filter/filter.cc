@@ -14,18 +14,14 @@ Filter::Filter() : program_(std::make_shared<const internal::Program>()) {}
 
 Filter::Filter(std::shared_ptr<const internal::Program> program) : program_(std::move(program)) {}
 
-absl::StatusOr<Filter> Filter::Parse(absl::string_view text,
-                                     const google::protobuf::Descriptor* descriptor,
+absl::StatusOr<Filter> Filter::Parse(absl::string_view text, const google::protobuf::Descriptor* descriptor,
                                      const std::vector<FieldSpec>& fields) {
-  KILN_ASSIGN_OR_RETURN(internal::FieldTable table,
-                        internal::FieldTable::Build(descriptor, fields));
+  KILN_ASSIGN_OR_RETURN(internal::FieldTable table, internal::FieldTable::Build(descriptor, fields));
   KILN_ASSIGN_OR_RETURN(internal::Program program, internal::ParseProgram(text, descriptor, table));
   return Filter(std::make_shared<const internal::Program>(std::move(program)));
 }
 
-bool Filter::Matches(const google::protobuf::Message& message) const {
-  return internal::Evaluate(*program_, message);
-}
+bool Filter::Matches(const google::protobuf::Message& message) const { return internal::Evaluate(*program_, message); }
 
 bool Filter::empty() const { return program_->root < 0; }
 

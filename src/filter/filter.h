@@ -65,8 +65,7 @@ class Filter {
   //     `filter: bad timestamp "2024-13-01" at position 15 (want RFC 3339, e.g. ...)`
   //   INTERNAL when `descriptor` is null or a FieldSpec does not resolve to a filterable field of
   //   `descriptor` (a programming error in the caller's table, reported whatever `text` is).
-  static absl::StatusOr<Filter> Parse(absl::string_view text,
-                                      const google::protobuf::Descriptor* descriptor,
+  static absl::StatusOr<Filter> Parse(absl::string_view text, const google::protobuf::Descriptor* descriptor,
                                       const std::vector<FieldSpec>& fields);
 
   // True when `message` satisfies the filter. A message of another type than the descriptor

@@ -19,18 +19,15 @@ namespace v1 = ::google::cloud::aiplatform::v1;
 using ::testing::HasSubstr;
 
 const std::vector<FieldSpec>& Fields() {
-  static const auto* fields = new std::vector<FieldSpec>{{"display_name", "display_name"},
-                                                         {"state", "state"},
-                                                         {"create_time", "create_time"},
-                                                         {"labels", "labels"}};
+  static const auto* fields = new std::vector<FieldSpec>{
+      {"display_name", "display_name"}, {"state", "state"}, {"create_time", "create_time"}, {"labels", "labels"}};
   return *fields;
 }
 
 // The message of the INVALID_ARGUMENT that parsing `text` for a TrainingPipeline gives.
-std::string Error(
-    absl::string_view text,
-    const google::protobuf::Descriptor* descriptor = v1::TrainingPipeline::descriptor(),
-    const std::vector<FieldSpec>& fields = Fields()) {
+std::string Error(absl::string_view text,
+                  const google::protobuf::Descriptor* descriptor = v1::TrainingPipeline::descriptor(),
+                  const std::vector<FieldSpec>& fields = Fields()) {
   absl::StatusOr<Filter> parsed = Filter::Parse(text, descriptor, fields);
   if (parsed.ok()) return "(parsed)";
   EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << parsed.status();
@@ -42,8 +39,7 @@ TEST(FilterErrorsTest, UnknownField) {
             "filter: unknown field \"foo\" at position 1; supported: create_time, display_name, "
             "labels, state");
   EXPECT_THAT(Error("NOT foo=1"), HasSubstr("unknown field \"foo\" at position 5;"));
-  EXPECT_THAT(Error("display_name.x=1"),
-              HasSubstr("unknown field \"display_name.x\" at position 1;"));
+  EXPECT_THAT(Error("display_name.x=1"), HasSubstr("unknown field \"display_name.x\" at position 1;"));
   EXPECT_THAT(Error("name=x"), HasSubstr("unknown field \"name\" at position 1;"));  // not listed
   EXPECT_EQ(Error("x=1", v1::TrainingPipeline::descriptor(), {}),
             "filter: unknown field \"x\" at position 1; supported: (none)");
@@ -58,8 +54,7 @@ TEST(FilterErrorsTest, MissingOperatorOrValue) {
             "14, found \"x\"");
   EXPECT_EQ(Error("display_name="), "filter: expected a value after \"=\" at position 14");
   EXPECT_EQ(Error("display_name= )"), "filter: expected a value after \"=\" at position 15");
-  EXPECT_EQ(Error("display_name=AND state=1"),
-            "filter: expected a value after \"=\" at position 14");
+  EXPECT_EQ(Error("display_name=AND state=1"), "filter: expected a value after \"=\" at position 14");
   EXPECT_EQ(Error("(display_name!=)"), "filter: expected a value after \"!=\" at position 16");
 }
 
@@ -99,8 +94,7 @@ TEST(FilterErrorsTest, OperatorsByType) {
 
 TEST(FilterErrorsTest, Timestamps) {
   const std::string want = " (want RFC 3339, e.g. 2024-01-02T03:04:05Z)";
-  EXPECT_EQ(Error("create_time>=\"2024-13-01\""),
-            "filter: bad timestamp \"2024-13-01\" at position 14" + want);
+  EXPECT_EQ(Error("create_time>=\"2024-13-01\""), "filter: bad timestamp \"2024-13-01\" at position 14" + want);
   EXPECT_EQ(Error("create_time > 2024-01-02"),
             "filter: bad timestamp \"2024-01-02\" at position 15" + want);  // date only
   EXPECT_EQ(Error("create_time=2024-01-02T03:04:05"),
@@ -111,14 +105,13 @@ TEST(FilterErrorsTest, Timestamps) {
 }
 
 TEST(FilterErrorsTest, OtherScalarValues) {
-  EXPECT_EQ(Error("max_trial_count=abc", v1::HyperparameterTuningJob::descriptor(),
-                  {{"max_trial_count", "max_trial_count"}}),
-            "filter: \"abc\" is not an integer at position 17");
-  EXPECT_THAT(Error("max_trial_count>1.5", v1::HyperparameterTuningJob::descriptor(),
-                    {{"max_trial_count", "max_trial_count"}}),
-              HasSubstr("\"1.5\" is not an integer at position 17"));
-  const std::vector<FieldSpec> fraction = {
-      {"training_fraction", "input_data_config.fraction_split.training_fraction"}};
+  EXPECT_EQ(
+      Error("max_trial_count=abc", v1::HyperparameterTuningJob::descriptor(), {{"max_trial_count", "max_trial_count"}}),
+      "filter: \"abc\" is not an integer at position 17");
+  EXPECT_THAT(
+      Error("max_trial_count>1.5", v1::HyperparameterTuningJob::descriptor(), {{"max_trial_count", "max_trial_count"}}),
+      HasSubstr("\"1.5\" is not an integer at position 17"));
+  const std::vector<FieldSpec> fraction = {{"training_fraction", "input_data_config.fraction_split.training_fraction"}};
   EXPECT_EQ(Error("training_fraction=x", v1::TrainingPipeline::descriptor(), fraction),
             "filter: \"x\" is not a number at position 19");
   EXPECT_THAT(Error("training_fraction=nan", v1::TrainingPipeline::descriptor(), fraction),
@@ -126,9 +119,8 @@ TEST(FilterErrorsTest, OtherScalarValues) {
   const std::vector<FieldSpec> pzs = {{"satisfies_pzs", "satisfies_pzs"}};
   EXPECT_EQ(Error("satisfies_pzs=maybe", v1::CustomJob::descriptor(), pzs),
             "filter: \"maybe\" is not true or false at position 15");
-  EXPECT_THAT(
-      Error("satisfies_pzs<true", v1::CustomJob::descriptor(), pzs),
-      HasSubstr("operator \"<\" does not apply to bool field \"satisfies_pzs\" at position 14"));
+  EXPECT_THAT(Error("satisfies_pzs<true", v1::CustomJob::descriptor(), pzs),
+              HasSubstr("operator \"<\" does not apply to bool field \"satisfies_pzs\" at position 14"));
 }
 
 TEST(FilterErrorsTest, Structure) {
@@ -139,34 +131,26 @@ TEST(FilterErrorsTest, Structure) {
             "filter: expected \")\" at position 26 to close \"(\" at position 10, found \"b\"");
   EXPECT_EQ(Error("display_name=a)"), "filter: unexpected \")\" at position 15");
   EXPECT_EQ(Error("display_name=a \"b\""), "filter: unexpected \"b\" at position 16");
-  EXPECT_EQ(Error("AND display_name=a"),
-            "filter: expected a comparison at position 1, found \"AND\"");
-  EXPECT_EQ(Error("display_name=a AND"),
-            "filter: expected a comparison at position 19, found end of filter");
-  EXPECT_EQ(Error("display_name=a OR OR display_name=b"),
-            "filter: expected a comparison at position 19, found \"OR\"");
+  EXPECT_EQ(Error("AND display_name=a"), "filter: expected a comparison at position 1, found \"AND\"");
+  EXPECT_EQ(Error("display_name=a AND"), "filter: expected a comparison at position 19, found end of filter");
+  EXPECT_EQ(Error("display_name=a OR OR display_name=b"), "filter: expected a comparison at position 19, found \"OR\"");
   EXPECT_EQ(Error("()"), "filter: expected a comparison at position 2, found \")\"");
   EXPECT_EQ(Error("NOT"), "filter: expected a comparison at position 4, found end of filter");
-  EXPECT_EQ(Error("\"display_name\"=x"),
-            "filter: expected a comparison at position 1, found \"display_name\"");
+  EXPECT_EQ(Error("\"display_name\"=x"), "filter: expected a comparison at position 1, found \"display_name\"");
   EXPECT_EQ(Error("= x"), "filter: expected a comparison at position 1, found \"=\"");
 }
 
 TEST(FilterErrorsTest, Lexing) {
-  EXPECT_EQ(Error("display_name=\"abc"),
-            "filter: unterminated string at position 14; missing closing \"");
-  EXPECT_EQ(Error("display_name=\"abc\\\""),
-            "filter: unterminated string at position 14; missing closing \"");
+  EXPECT_EQ(Error("display_name=\"abc"), "filter: unterminated string at position 14; missing closing \"");
+  EXPECT_EQ(Error("display_name=\"abc\\\""), "filter: unterminated string at position 14; missing closing \"");
   EXPECT_EQ(Error("display_name=\"a\\qb\""),
             "filter: unknown escape \"\\q\" at position 16; only \\\", \\\\ and \\* are allowed");
-  EXPECT_EQ(Error("display_name!a"),
-            "filter: unexpected \"!\" at position 13; did you mean \"!=\" or \"NOT\"?");
+  EXPECT_EQ(Error("display_name!a"), "filter: unexpected \"!\" at position 13; did you mean \"!=\" or \"NOT\"?");
 }
 
 TEST(FilterErrorsTest, PositionsCountCodePoints) {
   // "é" is two bytes but one position.
-  EXPECT_THAT(Error("display_name=\"é\" AND foo=1"),
-              HasSubstr("unknown field \"foo\" at position 22;"));
+  EXPECT_THAT(Error("display_name=\"é\" AND foo=1"), HasSubstr("unknown field \"foo\" at position 22;"));
   EXPECT_THAT(Error("display_name=日本 AND state=X"), HasSubstr("\"X\" is not a value of "
                                                                 "google.cloud.aiplatform.v1."
                                                                 "PipelineState at position 27"));
@@ -179,18 +163,15 @@ TEST(FilterErrorsTest, LengthAndDepthLimits) {
   EXPECT_EQ(Error(std::string(65, '(') + "state=1" + std::string(65, ')')),
             "filter: parentheses nested deeper than 64 at position 65");
   // Hostile input fails fast instead of recursing.
-  EXPECT_EQ(Error(std::string(4096, '(')),
-            "filter: parentheses nested deeper than 64 at position 65");
-  EXPECT_EQ(Error(std::string(4096, '-')),
-            "filter: expected a comparison at position 4097, found end of filter");
+  EXPECT_EQ(Error(std::string(4096, '(')), "filter: parentheses nested deeper than 64 at position 65");
+  EXPECT_EQ(Error(std::string(4096, '-')), "filter: expected a comparison at position 4097, found end of filter");
   std::string nested_nots;
   for (int i = 0; i < 70; ++i) nested_nots += "NOT (";
   EXPECT_THAT(Error(nested_nots), HasSubstr("parentheses nested deeper than 64"));
 }
 
 TEST(FilterErrorsTest, BadFieldSpecsAreInternal) {
-  auto status_of = [](const google::protobuf::Descriptor* descriptor,
-                      const std::vector<FieldSpec>& fields) {
+  auto status_of = [](const google::protobuf::Descriptor* descriptor, const std::vector<FieldSpec>& fields) {
     return Filter::Parse("", descriptor, fields).status();
   };
   const google::protobuf::Descriptor* pipeline = v1::TrainingPipeline::descriptor();

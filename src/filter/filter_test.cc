@@ -31,8 +31,8 @@ std::vector<FieldSpec> PipelineFields() {
           {"training_fraction", "input_data_config.fraction_split.training_fraction"}};
 }
 
-v1::TrainingPipeline MakePipeline(const std::string& name, const std::string& display_name,
-                                  v1::PipelineState state, int64_t create_seconds, int32_t nanos,
+v1::TrainingPipeline MakePipeline(const std::string& name, const std::string& display_name, v1::PipelineState state,
+                                  int64_t create_seconds, int32_t nanos,
                                   std::vector<std::pair<std::string, std::string>> labels) {
   v1::TrainingPipeline pipeline;
   pipeline.set_name(name);
@@ -50,14 +50,12 @@ class PipelineFilterTest : public ::testing::Test {
  protected:
   PipelineFilterTest() {
     // 2024-01-01T00:00:00Z, 2024-02-01T00:00:00Z, 2024-03-01T12:00:00.5Z; p4's is unset.
-    pipelines_.push_back(MakePipeline("p1", "my_pipeline_a", v1::PIPELINE_STATE_SUCCEEDED,
-                                      1704067200, 0, {{"env", "prod"}, {"team", "ml"}}));
-    pipelines_.push_back(MakePipeline("p2", "my_pipeline_b", v1::PIPELINE_STATE_FAILED, 1706745600,
-                                      0, {{"env", "dev"}}));
+    pipelines_.push_back(MakePipeline("p1", "my_pipeline_a", v1::PIPELINE_STATE_SUCCEEDED, 1704067200, 0,
+                                      {{"env", "prod"}, {"team", "ml"}}));
     pipelines_.push_back(
-        MakePipeline("p3", "other", v1::PIPELINE_STATE_RUNNING, 1709294400, 500000000, {}));
-    pipelines_.push_back(
-        MakePipeline("p4", "", v1::PIPELINE_STATE_UNSPECIFIED, 0, 0, {{"team", "data"}}));
+        MakePipeline("p2", "my_pipeline_b", v1::PIPELINE_STATE_FAILED, 1706745600, 0, {{"env", "dev"}}));
+    pipelines_.push_back(MakePipeline("p3", "other", v1::PIPELINE_STATE_RUNNING, 1709294400, 500000000, {}));
+    pipelines_.push_back(MakePipeline("p4", "", v1::PIPELINE_STATE_UNSPECIFIED, 0, 0, {{"team", "data"}}));
     pipelines_[0].set_training_task_definition("gs://schemas/custom_task_1.0.0.yaml");
     pipelines_[1].set_training_task_definition("gs://schemas/automl_tables_1.0.0.yaml");
     pipelines_[0].mutable_input_data_config()->mutable_fraction_split()->set_training_fraction(0.8);
@@ -66,8 +64,7 @@ class PipelineFilterTest : public ::testing::Test {
 
   // The names of the fixture pipelines `filter` selects, comma-joined in fixture order.
   std::string Select(absl::string_view filter) {
-    absl::StatusOr<Filter> parsed =
-        Filter::Parse(filter, v1::TrainingPipeline::descriptor(), PipelineFields());
+    absl::StatusOr<Filter> parsed = Filter::Parse(filter, v1::TrainingPipeline::descriptor(), PipelineFields());
     if (!parsed.ok()) return std::string("error: ") + std::string(parsed.status().message());
     std::vector<std::string> names;
     for (const v1::TrainingPipeline& pipeline : pipelines_) {
@@ -85,8 +82,7 @@ TEST_F(PipelineFilterTest, EmptyAndWhitespaceMatchEverything) {
   EXPECT_TRUE(Filter().empty());
   EXPECT_TRUE(Filter().Matches(pipelines_[0]));
   EXPECT_TRUE(Filter::Parse(" ", v1::TrainingPipeline::descriptor(), PipelineFields())->empty());
-  EXPECT_FALSE(
-      Filter::Parse("state=1", v1::TrainingPipeline::descriptor(), PipelineFields())->empty());
+  EXPECT_FALSE(Filter::Parse("state=1", v1::TrainingPipeline::descriptor(), PipelineFields())->empty());
 }
 
 TEST_F(PipelineFilterTest, VertexDocsExample) {
@@ -255,8 +251,8 @@ TEST_F(PipelineFilterTest, LongFlatChainsAreFine) {
 }
 
 TEST_F(PipelineFilterTest, FilterIsCopyableAndThreadSafe) {
-  absl::StatusOr<Filter> parsed = Filter::Parse(
-      "labels.env:* AND display_name:my*", v1::TrainingPipeline::descriptor(), PipelineFields());
+  absl::StatusOr<Filter> parsed =
+      Filter::Parse("labels.env:* AND display_name:my*", v1::TrainingPipeline::descriptor(), PipelineFields());
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   const Filter copy = *parsed;
   std::vector<int> hits(4, 0);
@@ -273,8 +269,7 @@ TEST_F(PipelineFilterTest, FilterIsCopyableAndThreadSafe) {
 }
 
 TEST_F(PipelineFilterTest, OtherMessageTypeNeverMatches) {
-  absl::StatusOr<Filter> parsed =
-      Filter::Parse("display_name:*", v1::TrainingPipeline::descriptor(), PipelineFields());
+  absl::StatusOr<Filter> parsed = Filter::Parse("display_name:*", v1::TrainingPipeline::descriptor(), PipelineFields());
   ASSERT_TRUE(parsed.ok());
   v1::CustomJob job;
   job.set_display_name("x");
@@ -282,10 +277,8 @@ TEST_F(PipelineFilterTest, OtherMessageTypeNeverMatches) {
 }
 
 TEST(CustomJobFilterTest, JobStateAndBool) {
-  const std::vector<FieldSpec> fields = {{"state", "state"},
-                                         {"display_name", "display_name"},
-                                         {"satisfies_pzs", "satisfies_pzs"},
-                                         {"labels", "labels"}};
+  const std::vector<FieldSpec> fields = {
+      {"state", "state"}, {"display_name", "display_name"}, {"satisfies_pzs", "satisfies_pzs"}, {"labels", "labels"}};
   v1::CustomJob job;
   job.set_state(v1::JOB_STATE_RUNNING);
   job.set_satisfies_pzs(true);
@@ -311,8 +304,7 @@ TEST(IntegerFilterTest, Int32AndInt64) {
   job.set_max_trial_count(10);
   const std::vector<FieldSpec> job_fields = {{"max_trial_count", "max_trial_count"}};
   auto job_matches = [&](absl::string_view text) {
-    absl::StatusOr<Filter> parsed =
-        Filter::Parse(text, v1::HyperparameterTuningJob::descriptor(), job_fields);
+    absl::StatusOr<Filter> parsed = Filter::Parse(text, v1::HyperparameterTuningJob::descriptor(), job_fields);
     EXPECT_TRUE(parsed.ok()) << text << ": " << parsed.status();
     return parsed.ok() && parsed->Matches(job);
   };
@@ -328,8 +320,7 @@ TEST(IntegerFilterTest, Int32AndInt64) {
 
   v1::Checkpoint checkpoint;
   checkpoint.set_epoch(int64_t{1} << 40);
-  absl::StatusOr<Filter> big =
-      Filter::Parse("epoch>1099511627775", v1::Checkpoint::descriptor(), {{"epoch", "epoch"}});
+  absl::StatusOr<Filter> big = Filter::Parse("epoch>1099511627775", v1::Checkpoint::descriptor(), {{"epoch", "epoch"}});
   ASSERT_TRUE(big.ok()) << big.status();
   EXPECT_TRUE(big->Matches(checkpoint));
 }
@@ -340,9 +331,9 @@ TEST(OrderedEnumTest, AnOrderedEnumComparesByNumber) {
       Filter::Parse("state>=PIPELINE_STATE_RUNNING", v1::TrainingPipeline::descriptor(), fields);
   ASSERT_TRUE(at_least_running.ok()) << at_least_running.status();
   v1::TrainingPipeline pipeline;
-  for (auto [state, matches] : {std::pair{v1::PIPELINE_STATE_QUEUED, false},
-                                std::pair{v1::PIPELINE_STATE_RUNNING, true},
-                                std::pair{v1::PIPELINE_STATE_FAILED, true}}) {
+  for (auto [state, matches] :
+       {std::pair{v1::PIPELINE_STATE_QUEUED, false}, std::pair{v1::PIPELINE_STATE_RUNNING, true},
+        std::pair{v1::PIPELINE_STATE_FAILED, true}}) {
     pipeline.set_state(state);
     EXPECT_EQ(at_least_running->Matches(pipeline), matches) << state;
   }

@@ -8,9 +8,7 @@
 namespace kiln::filter::internal {
 namespace {
 
-bool IsSpace(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 // Characters that end a bare word in term mode.
 bool EndsTermWord(char c) {
@@ -43,10 +41,8 @@ int PositionOf(absl::string_view text, size_t byte_offset) {
   return position;
 }
 
-absl::Status ErrorAt(absl::string_view text, size_t byte_offset, absl::string_view what,
-                     absl::string_view suffix) {
-  return FieldError("filter",
-                    absl::StrCat(what, " at position ", PositionOf(text, byte_offset), suffix));
+absl::Status ErrorAt(absl::string_view text, size_t byte_offset, absl::string_view what, absl::string_view suffix) {
+  return FieldError("filter", absl::StrCat(what, " at position ", PositionOf(text, byte_offset), suffix));
 }
 
 std::string Describe(const Token& token) {
@@ -138,8 +134,7 @@ absl::StatusOr<Token> Lexer::Lex(bool value_mode, size_t* end) {
     }
   }
   size_t stop = start;
-  while (stop < text_.size() &&
-         !(value_mode ? EndsValueWord(text_[stop]) : EndsTermWord(text_[stop]))) {
+  while (stop < text_.size() && !(value_mode ? EndsValueWord(text_[stop]) : EndsTermWord(text_[stop]))) {
     ++stop;
   }
   token.kind = TokenKind::kWord;
@@ -167,12 +162,10 @@ absl::StatusOr<Token> Lexer::LexString(size_t start, size_t* end) {
       const char escaped = text_[i + 1];
       if (escaped != '"' && escaped != '\\' && escaped != '*') {
         size_t length = 1;  // quote the whole UTF-8 sequence after the backslash
-        while (i + 1 + length < text_.size() &&
-               (static_cast<unsigned char>(text_[i + 1 + length]) & 0xC0) == 0x80) {
+        while (i + 1 + length < text_.size() && (static_cast<unsigned char>(text_[i + 1 + length]) & 0xC0) == 0x80) {
           ++length;
         }
-        return ErrorAt(text_, i,
-                       absl::StrCat("unknown escape \"\\", text_.substr(i + 1, length), "\""),
+        return ErrorAt(text_, i, absl::StrCat("unknown escape \"\\", text_.substr(i + 1, length), "\""),
                        "; only \\\", \\\\ and \\* are allowed");
       }
       token.text.push_back(escaped);  // an escaped `*` is not recorded in `stars`

@@ -44,8 +44,7 @@ struct Token {
 int PositionOf(absl::string_view text, size_t byte_offset);
 
 // INVALID_ARGUMENT "filter: <what> at position N<suffix>" (via kiln::FieldError).
-absl::Status ErrorAt(absl::string_view text, size_t byte_offset, absl::string_view what,
-                     absl::string_view suffix = "");
+absl::Status ErrorAt(absl::string_view text, size_t byte_offset, absl::string_view what, absl::string_view suffix = "");
 
 // How a token reads in an error message: `"display_name"`, `")"`, `end of filter`.
 std::string Describe(const Token& token);

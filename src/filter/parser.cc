@@ -12,8 +12,7 @@ namespace kiln::filter::internal {
 namespace {
 
 bool StartsTerm(TokenKind kind) {
-  return kind == TokenKind::kWord || kind == TokenKind::kNot || kind == TokenKind::kMinus ||
-         kind == TokenKind::kLParen;
+  return kind == TokenKind::kWord || kind == TokenKind::kNot || kind == TokenKind::kMinus || kind == TokenKind::kLParen;
 }
 
 class Parser {
@@ -95,20 +94,18 @@ class Parser {
     KILN_ASSIGN_OR_RETURN(Token next, lexer_.Peek());
     if (next.kind == TokenKind::kWord) return Comparison();
     if (next.kind != TokenKind::kLParen) {
-      return ErrorAt(text_, next.offset, "expected a comparison",
-                     absl::StrCat(", found ", Describe(next)));
+      return ErrorAt(text_, next.offset, "expected a comparison", absl::StrCat(", found ", Describe(next)));
     }
     if (depth + 1 > kMaxDepth) {
-      return ErrorAt(text_, next.offset,
-                     absl::StrCat("parentheses nested deeper than ", kMaxDepth));
+      return ErrorAt(text_, next.offset, absl::StrCat("parentheses nested deeper than ", kMaxDepth));
     }
     KILN_RETURN_IF_ERROR(lexer_.Next().status());
     KILN_ASSIGN_OR_RETURN(int inner, Expression(depth + 1));
     KILN_ASSIGN_OR_RETURN(Token close, lexer_.Next());
     if (close.kind != TokenKind::kRParen) {
-      return ErrorAt(text_, close.offset, "expected \")\"",
-                     absl::StrCat(" to close \"(\" at position ", PositionOf(text_, next.offset),
-                                  ", found ", Describe(close)));
+      return ErrorAt(
+          text_, close.offset, "expected \")\"",
+          absl::StrCat(" to close \"(\" at position ", PositionOf(text_, next.offset), ", found ", Describe(close)));
     }
     return inner;
   }
@@ -118,21 +115,18 @@ class Parser {
     KILN_ASSIGN_OR_RETURN(Target target, fields_.Resolve(text_, word));
     KILN_ASSIGN_OR_RETURN(Token op, lexer_.Next());
     if (op.kind != TokenKind::kOperator) {
-      return ErrorAt(
-          text_, op.offset,
-          absl::StrCat("expected an operator (= != < <= > >= :) after \"", word.text, "\""),
-          absl::StrCat(", found ", Describe(op)));
+      return ErrorAt(text_, op.offset,
+                     absl::StrCat("expected an operator (= != < <= > >= :) after \"", word.text, "\""),
+                     absl::StrCat(", found ", Describe(op)));
     }
     KILN_RETURN_IF_ERROR(fields_.CheckOperator(text_, target, op));
     KILN_ASSIGN_OR_RETURN(Token value, lexer_.NextValue());
-    const bool is_value = value.kind == TokenKind::kString ||
-                          (value.kind == TokenKind::kWord && value.text != "AND" &&
-                           value.text != "OR" && value.text != "NOT");
+    const bool is_value = value.kind == TokenKind::kString || (value.kind == TokenKind::kWord && value.text != "AND" &&
+                                                               value.text != "OR" && value.text != "NOT");
     if (!is_value) {
       return ErrorAt(text_, value.offset, absl::StrCat("expected a value after \"", op.text, "\""));
     }
-    KILN_ASSIGN_OR_RETURN(internal::Comparison comparison,
-                          fields_.Bind(text_, target, op.op, value));
+    KILN_ASSIGN_OR_RETURN(internal::Comparison comparison, fields_.Bind(text_, target, op.op, value));
     program_.comparisons.push_back(std::move(comparison));
     Node node;
     node.kind = Node::Kind::kCompare;
@@ -161,12 +155,10 @@ class Parser {
 
 }  // namespace
 
-absl::StatusOr<Program> ParseProgram(absl::string_view text,
-                                     const google::protobuf::Descriptor* descriptor,
+absl::StatusOr<Program> ParseProgram(absl::string_view text, const google::protobuf::Descriptor* descriptor,
                                      const FieldTable& fields) {
   if (text.size() > kMaxLength) {
-    return FieldError("filter", absl::StrCat("too long (", text.size(), " bytes; the limit is ",
-                                             kMaxLength, ")"));
+    return FieldError("filter", absl::StrCat("too long (", text.size(), " bytes; the limit is ", kMaxLength, ")"));
   }
   Program program;
   program.descriptor = descriptor;

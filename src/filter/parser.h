@@ -27,8 +27,7 @@ inline constexpr size_t kMaxLength = 4096;  // bytes of filter text
 inline constexpr int kMaxDepth = 64;        // levels of nested parentheses
 
 // Parses and type-checks `text`. Whitespace-only text gives a Program with root -1.
-absl::StatusOr<Program> ParseProgram(absl::string_view text,
-                                     const google::protobuf::Descriptor* descriptor,
+absl::StatusOr<Program> ParseProgram(absl::string_view text, const google::protobuf::Descriptor* descriptor,
                                      const FieldTable& fields);
 
 }  // namespace kiln::filter::internal

@@ -14,12 +14,11 @@ namespace {
 namespace v1 = ::google::cloud::aiplatform::v1;
 
 Filter Parse(const std::string& text) {
-  absl::StatusOr<Filter> filter =
-      Filter::Parse(text, v1::TrainingPipeline::descriptor(),
-                    {{"display_name", "display_name"},
-                     {"create_time", "create_time"},
-                     {"update_time", "update_time"},
-                     {"labels", "labels"}});
+  absl::StatusOr<Filter> filter = Filter::Parse(text, v1::TrainingPipeline::descriptor(),
+                                                {{"display_name", "display_name"},
+                                                 {"create_time", "create_time"},
+                                                 {"update_time", "update_time"},
+                                                 {"labels", "labels"}});
   EXPECT_TRUE(filter.ok()) << text << ": " << filter.status();
   return filter.ok() ? *filter : Filter();
 }
@@ -35,8 +34,7 @@ TEST(PlannerTest, RequiredStringFromAndTermsAndAgreeingOrBranches) {
   EXPECT_EQ(Parse("display_name=\"a\"").RequiredString("display_name"), "a");
   EXPECT_EQ(Parse("labels.job=\"7\" AND display_name:\"x*\"").RequiredString("labels.job"), "7");
   EXPECT_EQ(Parse("labels.env=prod labels.job=7").RequiredString("labels.job"), "7");
-  EXPECT_EQ(Parse("(labels.job=7 AND display_name=a) OR labels.job=7").RequiredString("labels.job"),
-            "7");
+  EXPECT_EQ(Parse("(labels.job=7 AND display_name=a) OR labels.job=7").RequiredString("labels.job"), "7");
   // Not pinned: disagreeing or missing OR branches, NOT, other operators, other fields.
   EXPECT_EQ(Parse("labels.job=7 OR labels.job=8").RequiredString("labels.job"), std::nullopt);
   EXPECT_EQ(Parse("labels.job=7 OR display_name=a").RequiredString("labels.job"), std::nullopt);
@@ -48,8 +46,7 @@ TEST(PlannerTest, RequiredStringFromAndTermsAndAgreeingOrBranches) {
   EXPECT_EQ(Parse("labels:job").RequiredString("labels.job"), std::nullopt);
   EXPECT_EQ(Parse("").RequiredString("display_name"), std::nullopt);
   // An OR conflict under an AND leaves the other term's value.
-  EXPECT_EQ(Parse("(display_name=a OR display_name=b) AND display_name=c").RequiredString("display_name"),
-            "c");
+  EXPECT_EQ(Parse("(display_name=a OR display_name=b) AND display_name=c").RequiredString("display_name"), "c");
 }
 
 TEST(PlannerTest, TimeLowerBoundTakesTheLatestUnderAndAndTheEarliestUnderOr) {
@@ -58,9 +55,9 @@ TEST(PlannerTest, TimeLowerBoundTakesTheLatestUnderAndAndTheEarliestUnderOr) {
   EXPECT_EQ(Parse("create_time>=\"2026-01-01T00:00:00Z\"").TimeLowerBound("create_time"), a);
   EXPECT_EQ(Parse("create_time>2026-01-01T00:00:00Z").TimeLowerBound("create_time"), a);
   EXPECT_EQ(Parse("create_time=2026-01-01T00:00:00Z").TimeLowerBound("create_time"), a);
-  EXPECT_EQ(Parse("create_time>=2026-01-01T00:00:00Z AND create_time>2026-01-02T00:00:00.5Z")
-                .TimeLowerBound("create_time"),
-            b);
+  EXPECT_EQ(
+      Parse("create_time>=2026-01-01T00:00:00Z AND create_time>2026-01-02T00:00:00.5Z").TimeLowerBound("create_time"),
+      b);
   // gcloud stream-logs' position filter.
   std::string gcloud = absl::StrCat(
       "labels.job=\"7\" AND ((create_time=\"2026-01-02T00:00:00.5Z\" AND display_name>\"x\") OR "
@@ -70,8 +67,7 @@ TEST(PlannerTest, TimeLowerBoundTakesTheLatestUnderAndAndTheEarliestUnderOr) {
   // Unbounded: upper bounds, NOT, an OR branch without a bound, other fields.
   EXPECT_EQ(Parse("create_time<2026-01-01T00:00:00Z").TimeLowerBound("create_time"), std::nullopt);
   EXPECT_EQ(Parse("NOT create_time<2026-01-01T00:00:00Z").TimeLowerBound("create_time"), std::nullopt);
-  EXPECT_EQ(Parse("create_time>2026-01-01T00:00:00Z OR display_name=a").TimeLowerBound("create_time"),
-            std::nullopt);
+  EXPECT_EQ(Parse("create_time>2026-01-01T00:00:00Z OR display_name=a").TimeLowerBound("create_time"), std::nullopt);
   EXPECT_EQ(Parse("update_time>2026-01-01T00:00:00Z").TimeLowerBound("create_time"), std::nullopt);
 }
 

@@ -29,8 +29,7 @@ std::string ClusterSpec(const Cluster& cluster, int pool, int index, absl::strin
   }
   nlohmann::json task = {{"type", absl::StrCat("workerpool", pool)}, {"index", index}};
   if (!trial_id.empty()) task["trial"] = std::string(trial_id);
-  nlohmann::json spec = {
-      {"cluster", pools}, {"environment", "cloud"}, {"task", task}, {"job", job}};
+  nlohmann::json spec = {{"cluster", pools}, {"environment", "cloud"}, {"task", task}, {"job", job}};
   return spec.dump();
 }
 
@@ -45,10 +44,8 @@ std::string TfConfig(const Cluster& cluster, int pool, int index, absl::string_v
   return config.dump();
 }
 
-std::vector<std::pair<std::string, std::string>> TorchDistributedEnv(const Cluster& cluster,
-                                                                     int pool, int index,
-                                                                     absl::string_view host,
-                                                                     int primary_port) {
+std::vector<std::pair<std::string, std::string>> TorchDistributedEnv(const Cluster& cluster, int pool, int index,
+                                                                     absl::string_view host, int primary_port) {
   std::vector<std::pair<std::string, std::string>> env = {
       {"MASTER_ADDR", std::string(host)},
       {"MASTER_PORT", absl::StrCat(primary_port)},

@@ -31,10 +31,8 @@ std::string TfConfig(const Cluster& cluster, int pool, int index, absl::string_v
 
 // MASTER_ADDR/MASTER_PORT (workerpool0-0), WORLD_SIZE (replicas in pools 0 and 1) and, for
 // pools 0 and 1 only, RANK (0 for the primary, 1 + index for worker `index`).
-std::vector<std::pair<std::string, std::string>> TorchDistributedEnv(const Cluster& cluster,
-                                                                     int pool, int index,
-                                                                     absl::string_view host,
-                                                                     int primary_port);
+std::vector<std::pair<std::string, std::string>> TorchDistributedEnv(const Cluster& cluster, int pool, int index,
+                                                                     absl::string_view host, int primary_port);
 
 }  // namespace kiln::jobs::internal
 

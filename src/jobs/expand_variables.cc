@@ -4,9 +4,8 @@
 
 namespace kiln::jobs {
 
-std::string ExpandVariables(
-    absl::string_view text,
-    const std::function<std::optional<std::string>(absl::string_view)>& lookup) {
+std::string ExpandVariables(absl::string_view text,
+                            const std::function<std::optional<std::string>(absl::string_view)>& lookup) {
   std::string out;
   out.reserve(text.size());
   size_t i = 0;

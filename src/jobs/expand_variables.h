@@ -19,9 +19,8 @@ namespace kiln::jobs {
 // - `$$` becomes a single `$`, so `$$(NAME)` is the literal `$(NAME)` and is never expanded.
 // - A `$(` without a closing ')' and a `$` followed by anything else are kept as written.
 // Expanded values are not expanded again.
-std::string ExpandVariables(
-    absl::string_view text,
-    const std::function<std::optional<std::string>(absl::string_view)>& lookup);
+std::string ExpandVariables(absl::string_view text,
+                            const std::function<std::optional<std::string>(absl::string_view)>& lookup);
 
 }  // namespace kiln::jobs
 

@@ -12,8 +12,7 @@ constexpr const char* kImageHosts[] = {
     "gcr.io/cloud-aiplatform/training/",
     "*.gcr.io/cloud-aiplatform/training/",
 };
-constexpr const char* kPythonFrameworks[] = {"sklearn-cpu*", "scikit-learn-*", "xgboost-*",
-                                             "pytorch-*"};
+constexpr const char* kPythonFrameworks[] = {"sklearn-cpu*", "scikit-learn-*", "xgboost-*", "pytorch-*"};
 constexpr const char* kTensorFlowFrameworks[] = {"tf-cpu*", "tf-gpu*", "tf2-*"};
 
 ImageMapEntry SystemPythonEntry(std::string pattern, bool needs_tensorflow) {
@@ -75,9 +74,7 @@ std::vector<ImageMapEntry> ImageMap::BuiltinEntries() {
 }
 
 ImageMap::ImageMap(std::vector<ImageMapEntry> user_entries, Options options)
-    : user_entries_(std::move(user_entries)),
-      builtin_entries_(BuiltinEntries()),
-      options_(options) {}
+    : user_entries_(std::move(user_entries)), builtin_entries_(BuiltinEntries()), options_(options) {}
 
 absl::StatusOr<ImageRuntime> ImageMap::Resolve(absl::string_view image_uri) const {
   if (!image_uri.empty()) {
@@ -87,13 +84,13 @@ absl::StatusOr<ImageRuntime> ImageMap::Resolve(absl::string_view image_uri) cons
     for (const ImageMapEntry& entry : builtin_entries_) {
       if (!GlobMatch(entry.pattern, image_uri)) continue;
       if (entry.needs_tensorflow && !options_.tensorflow_available) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "image '", image_uri,
-            "': TensorFlow images need a TensorFlow installation; Debian has none: install "
-            "one for ",
-            kSystemPython,
-            " and set tensorflow_available in kiln's config, or "
-            "use a custom image map entry (pattern, path_prefix, python) for this image"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("image '", image_uri,
+                         "': TensorFlow images need a TensorFlow installation; Debian has none: install "
+                         "one for ",
+                         kSystemPython,
+                         " and set tensorflow_available in kiln's config, or "
+                         "use a custom image map entry (pattern, path_prefix, python) for this image"));
       }
       return ToRuntime(image_uri, entry, true);
     }

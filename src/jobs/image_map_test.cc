@@ -59,8 +59,7 @@ TEST(ImageMapTest, UserEntriesComeBeforeDefaults) {
                     .entrypoint = {"python", "-u"},
                     .python = "/opt/torch/bin/python"},
                    {.pattern = "*", .entrypoint = {"never"}}});
-  absl::StatusOr<ImageRuntime> torch =
-      images.Resolve("us-docker.pkg.dev/vertex-ai/training/pytorch-gpu.2-0:latest");
+  absl::StatusOr<ImageRuntime> torch = images.Resolve("us-docker.pkg.dev/vertex-ai/training/pytorch-gpu.2-0:latest");
   ASSERT_TRUE(torch.ok());
   EXPECT_FALSE(torch->builtin);
   EXPECT_EQ(torch->pattern, "us-docker.pkg.dev/vertex-ai/training/pytorch-*");
@@ -69,8 +68,7 @@ TEST(ImageMapTest, UserEntriesComeBeforeDefaults) {
   EXPECT_THAT(torch->entrypoint, ElementsAre("python", "-u"));
   EXPECT_EQ(torch->python, "/opt/torch/bin/python");
   // The catch-all user entry wins over the built-in sklearn default too.
-  absl::StatusOr<ImageRuntime> sklearn =
-      images.Resolve("us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest");
+  absl::StatusOr<ImageRuntime> sklearn = images.Resolve("us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest");
   ASSERT_TRUE(sklearn.ok());
   EXPECT_EQ(sklearn->pattern, "*");
   EXPECT_THAT(sklearn->entrypoint, ElementsAre("never"));
@@ -98,8 +96,7 @@ TEST(ImageMapTest, TensorFlowImagesNeedTensorFlow) {
     EXPECT_EQ(runtime->python, "/usr/bin/python3");
   }
   // A user entry makes a TensorFlow image usable without the flag.
-  ImageMap custom(
-      std::vector<ImageMapEntry>{{.pattern = "*/tf-cpu*", .python = "/opt/tf/bin/python"}});
+  ImageMap custom(std::vector<ImageMapEntry>{{.pattern = "*/tf-cpu*", .python = "/opt/tf/bin/python"}});
   EXPECT_EQ(custom.Resolve(uris[0])->python, "/opt/tf/bin/python");
 }
 

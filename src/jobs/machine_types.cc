@@ -58,13 +58,12 @@ std::vector<MachineShape> BuildTable() {
   std::vector<MachineShape> table;
   for (const Family& family : families) {
     for (int vcpus : family.vcpu_sizes) {
-      table.push_back({absl::StrCat(family.prefix, vcpus), static_cast<double>(vcpus),
-                       vcpus * family.memory_gib_per_vcpu, "", 0});
+      table.push_back(
+          {absl::StrCat(family.prefix, vcpus), static_cast<double>(vcpus), vcpus * family.memory_gib_per_vcpu, "", 0});
     }
   }
   for (const GpuType& gpu : gpu_types) {
-    table.push_back(
-        {gpu.name, gpu.vcpus, gpu.memory_gib, gpu.accelerator_type, gpu.accelerator_count});
+    table.push_back({gpu.name, gpu.vcpus, gpu.memory_gib, gpu.accelerator_type, gpu.accelerator_count});
   }
   return table;
 }
@@ -98,8 +97,7 @@ absl::StatusOr<MachineShape> LookupMachineType(absl::string_view machine_type) {
   auto it = Index().find(machine_type);
   if (it == Index().end()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown machine type '", machine_type,
-                     "'; known: ", absl::StrJoin(KnownMachineTypes(), ", ")));
+        absl::StrCat("unknown machine type '", machine_type, "'; known: ", absl::StrJoin(KnownMachineTypes(), ", ")));
   }
   return *it->second;
 }

@@ -45,9 +45,8 @@ TEST(MachineTypesTest, UnknownTypeListsKnownOnes) {
   absl::StatusOr<MachineShape> shape = LookupMachineType("n1-standard-3");
   ASSERT_FALSE(shape.ok());
   EXPECT_EQ(shape.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(shape.status().message(),
-              HasSubstr("unknown machine type 'n1-standard-3'; known: n1-standard-4, "
-                        "n1-standard-8"));
+  EXPECT_THAT(shape.status().message(), HasSubstr("unknown machine type 'n1-standard-3'; known: n1-standard-4, "
+                                                  "n1-standard-8"));
   EXPECT_FALSE(LookupMachineType("N1-STANDARD-4").ok());
   EXPECT_FALSE(LookupMachineType("").ok());
 }

@@ -75,8 +75,7 @@ absl::StatusOr<nlohmann::json> SpecAsJson(const aip::CustomJobSpec& spec) {
   google::protobuf::util::JsonPrintOptions options;  // camelCase names, enums as names
   auto status = google::protobuf::util::MessageToJsonString(spec, &text, options);
   if (!status.ok()) {
-    return absl::InternalError(
-        absl::StrCat("cannot print the job spec as JSON: ", status.ToString()));
+    return absl::InternalError(absl::StrCat("cannot print the job spec as JSON: ", status.ToString()));
   }
   return nlohmann::json::parse(text);
 }
@@ -90,8 +89,7 @@ struct PoolRuntime {
   std::vector<std::string> package_paths;
 };
 
-absl::StatusOr<PoolRuntime> ResolvePool(const aip::WorkerPoolSpec& pool, absl::string_view path,
-                                        const ImageMap& images,
+absl::StatusOr<PoolRuntime> ResolvePool(const aip::WorkerPoolSpec& pool, absl::string_view path, const ImageMap& images,
                                         const storage::ObjectStore& storage) {
   PoolRuntime runtime;
   absl::string_view image_uri;
@@ -110,8 +108,8 @@ absl::StatusOr<PoolRuntime> ResolvePool(const aip::WorkerPoolSpec& pool, absl::s
   runtime.image = *std::move(image);
 
   const aip::MachineSpec& machine = pool.machine_spec();
-  absl::StatusOr<MachineShape> shape = LookupMachineType(
-      machine.machine_type().empty() ? kDefaultMachineType : machine.machine_type());
+  absl::StatusOr<MachineShape> shape =
+      LookupMachineType(machine.machine_type().empty() ? kDefaultMachineType : machine.machine_type());
   if (!shape.ok()) {
     return FieldError(absl::StrCat(path, ".machineSpec.machineType"), shape.status().message());
   }
@@ -129,8 +127,7 @@ absl::StatusOr<PoolRuntime> ResolvePool(const aip::WorkerPoolSpec& pool, absl::s
     for (int i = 0; i < uris.size(); ++i) {
       KILN_ASSIGN_OR_RETURN(
           std::string local,
-          storage.ToLocalPath(uris[i],
-                              absl::StrCat(path, ".pythonPackageSpec.packageUris[", i, "]")));
+          storage.ToLocalPath(uris[i], absl::StrCat(path, ".pythonPackageSpec.packageUris[", i, "]")));
       runtime.package_paths.push_back(std::move(local));
     }
   }
@@ -139,9 +136,8 @@ absl::StatusOr<PoolRuntime> ResolvePool(const aip::WorkerPoolSpec& pool, absl::s
 
 absl::Status CheckContext(const JobContext& ctx, int64_t total_replicas) {
   if (static_cast<int64_t>(ctx.ports.size()) != total_replicas) {
-    return absl::InvalidArgumentError(absl::StrCat("JobContext.ports: has ", ctx.ports.size(),
-                                                   " ports for ", total_replicas,
-                                                   " replicas; allocate one per replica"));
+    return absl::InvalidArgumentError(absl::StrCat("JobContext.ports: has ", ctx.ports.size(), " ports for ",
+                                                   total_replicas, " replicas; allocate one per replica"));
   }
   std::set<int> distinct(ctx.ports.begin(), ctx.ports.end());
   if (static_cast<int64_t>(distinct.size()) != total_replicas) {
@@ -149,22 +145,20 @@ absl::Status CheckContext(const JobContext& ctx, int64_t total_replicas) {
   }
   if (!ctx.accelerator_ids_per_replica.empty() &&
       static_cast<int64_t>(ctx.accelerator_ids_per_replica.size()) != total_replicas) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "JobContext.accelerator_ids_per_replica: has ", ctx.accelerator_ids_per_replica.size(),
-        " entries for ", total_replicas, " replicas; give one per replica or none"));
+    return absl::InvalidArgumentError(absl::StrCat("JobContext.accelerator_ids_per_replica: has ",
+                                                   ctx.accelerator_ids_per_replica.size(), " entries for ",
+                                                   total_replicas, " replicas; give one per replica or none"));
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-absl::StatusOr<std::string> LocalOutputDirectory(const aip::CustomJobSpec& spec,
-                                                 absl::string_view trial_id,
+absl::StatusOr<std::string> LocalOutputDirectory(const aip::CustomJobSpec& spec, absl::string_view trial_id,
                                                  const storage::ObjectStore& storage) {
   const std::string& prefix = spec.base_output_directory().output_uri_prefix();
   if (prefix.empty()) return std::string();
-  KILN_ASSIGN_OR_RETURN(std::string local,
-                        storage.ToLocalPath(prefix, "jobSpec.baseOutputDirectory.outputUriPrefix"));
+  KILN_ASSIGN_OR_RETURN(std::string local, storage.ToLocalPath(prefix, "jobSpec.baseOutputDirectory.outputUriPrefix"));
   while (local.size() > 1 && local.back() == '/') local.pop_back();
   if (!trial_id.empty()) {
     absl::string_view last = absl::string_view(local).substr(local.rfind('/') + 1);
@@ -174,9 +168,8 @@ absl::StatusOr<std::string> LocalOutputDirectory(const aip::CustomJobSpec& spec,
   return local;
 }
 
-absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const aip::CustomJob& job,
-                                                      const JobContext& ctx, const ImageMap& images,
-                                                      const storage::ObjectStore& storage) {
+absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const aip::CustomJob& job, const JobContext& ctx,
+                                                      const ImageMap& images, const storage::ObjectStore& storage) {
   const aip::CustomJobSpec& spec = job.job_spec();
   if (spec.worker_pool_specs().empty()) {
     return FieldError("jobSpec.workerPoolSpecs", "is required");
@@ -226,8 +219,7 @@ absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const aip::CustomJob& job,
       plan.index = i;
       plan.task_name = absl::StrCat("workerpool", p, "-", i);
       plan.replica_dir = absl::StrCat(ctx.replica_root, "/", plan.task_name);
-      plan.working_dir =
-          runtime.image.working_dir.empty() ? plan.replica_dir : runtime.image.working_dir;
+      plan.working_dir = runtime.image.working_dir.empty() ? plan.replica_dir : runtime.image.working_dir;
       plan.cpus = runtime.machine.vcpus;
       plan.memory_gib = runtime.machine.memory_gib;
       plan.accelerator_type = runtime.accelerator_type;
@@ -250,8 +242,7 @@ absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const aip::CustomJob& job,
       env.Set("CLUSTER_SPEC", internal::ClusterSpec(cluster, p, i, ctx.trial_id, job_json));
       if (total > 1) {
         env.Set("TF_CONFIG", internal::TfConfig(cluster, p, i, ctx.trial_id));
-        for (auto& [name, value] :
-             internal::TorchDistributedEnv(cluster, p, i, ctx.host, ctx.ports[0])) {
+        for (auto& [name, value] : internal::TorchDistributedEnv(cluster, p, i, ctx.host, ctx.ports[0])) {
           env.Set(name, std::move(value));
         }
       }
@@ -259,16 +250,13 @@ absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const aip::CustomJob& job,
         env.Set("CUDA_VISIBLE_DEVICES", ctx.accelerator_ids_per_replica[r]);
       }
 
-      const auto& user_env = pool.has_container_spec() ? pool.container_spec().env()
-                                                       : pool.python_package_spec().env();
+      const auto& user_env = pool.has_container_spec() ? pool.container_spec().env() : pool.python_package_spec().env();
       for (int k = 0; k < user_env.size(); ++k) {
         const aip::EnvVar& var = user_env[k];
-        if (std::find(kReservedEnvNames.begin(), kReservedEnvNames.end(), var.name()) !=
-            kReservedEnvNames.end()) {
+        if (std::find(kReservedEnvNames.begin(), kReservedEnvNames.end(), var.name()) != kReservedEnvNames.end()) {
           return FieldError(
               absl::StrCat("jobSpec.workerPoolSpecs[", p, "].",
-                           pool.has_container_spec() ? "containerSpec" : "pythonPackageSpec",
-                           ".env[", k, "].name"),
+                           pool.has_container_spec() ? "containerSpec" : "pythonPackageSpec", ".env[", k, "].name"),
               absl::StrCat(var.name(), " is set by kiln and cannot be overridden"));
         }
         env.Set(var.name(), env.Expand(var.value()));
@@ -277,24 +265,21 @@ absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const aip::CustomJob& job,
       if (pool.has_container_spec()) {
         const aip::ContainerSpec& container = pool.container_spec();
         if (container.command().empty() && runtime.image.entrypoint.empty()) {
-          return FieldError(
-              absl::StrCat("jobSpec.workerPoolSpecs[", p, "].containerSpec.command"),
-              "is empty and the image has no entrypoint; set containerSpec.command or add an "
-              "entrypoint for this image to the image map");
+          return FieldError(absl::StrCat("jobSpec.workerPoolSpecs[", p, "].containerSpec.command"),
+                            "is empty and the image has no entrypoint; set containerSpec.command or add an "
+                            "entrypoint for this image to the image map");
         }
-        const auto& command =
-            container.command().empty()
-                ? std::vector<std::string>(runtime.image.entrypoint)
-                : std::vector<std::string>(container.command().begin(), container.command().end());
+        const auto& command = container.command().empty()
+                                  ? std::vector<std::string>(runtime.image.entrypoint)
+                                  : std::vector<std::string>(container.command().begin(), container.command().end());
         for (const std::string& word : command) plan.argv.push_back(env.Expand(word));
         for (const std::string& arg : container.args()) plan.argv.push_back(env.Expand(arg));
       } else {
         const aip::PythonPackageSpec& python = pool.python_package_spec();
         if (runtime.image.python.empty()) {
-          return FieldError(
-              absl::StrCat("jobSpec.workerPoolSpecs[", p, "].pythonPackageSpec.executorImageUri"),
-              "the image map entry names no Python interpreter; set python in "
-              "that entry");
+          return FieldError(absl::StrCat("jobSpec.workerPoolSpecs[", p, "].pythonPackageSpec.executorImageUri"),
+                            "the image map entry names no Python interpreter; set python in "
+                            "that entry");
         }
         plan.python_argv_index = 0;
         plan.argv = {runtime.image.python, "-m", python.python_module()};

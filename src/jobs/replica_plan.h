@@ -62,16 +62,15 @@ struct ReplicaPlan {
 //   replica; RANK only in pools 0 and 1); CUDA_VISIBLE_DEVICES (when given); then the
 //   pool's env entries in order, each `$(VAR)`-expanded against everything before it.
 // command/entrypoint and args are `$(VAR)`-expanded against the final environment.
-absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(
-    const google::cloud::aiplatform::v1::CustomJob& job, const JobContext& ctx,
-    const ImageMap& images, const storage::ObjectStore& storage);
+absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const google::cloud::aiplatform::v1::CustomJob& job,
+                                                      const JobContext& ctx, const ImageMap& images,
+                                                      const storage::ObjectStore& storage);
 
 // The folder AIP_MODEL_DIR & co. live in, as a local path ending in '/': the local path of
 // jobSpec.baseOutputDirectory.outputUriPrefix, plus "<trial_id>/" for a trial unless the
 // prefix's last segment already is the trial id. "" when baseOutputDirectory is unset.
-absl::StatusOr<std::string> LocalOutputDirectory(
-    const google::cloud::aiplatform::v1::CustomJobSpec& spec, absl::string_view trial_id,
-    const storage::ObjectStore& storage);
+absl::StatusOr<std::string> LocalOutputDirectory(const google::cloud::aiplatform::v1::CustomJobSpec& spec,
+                                                 absl::string_view trial_id, const storage::ObjectStore& storage);
 
 }  // namespace kiln::jobs
 

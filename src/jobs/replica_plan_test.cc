@@ -104,10 +104,8 @@ TEST_F(ReplicaPlanTest, OneReplicaFullEnvironment) {
   EXPECT_EQ(plan.accelerator_count, 0);
   EXPECT_EQ(plan.image_uri, "local/trainer:1");
   EXPECT_EQ(plan.python_argv_index, -1);
-  EXPECT_THAT(
-      plan.argv,
-      ElementsAre("python3", "-m", "trainer", "--model_dir=/kiln/storage/bucket/out/model/",
-                  "--data=/kiln/storage/bucket/out/checkpoints/data", "--keep=$(AIP_MODEL_DIR)"));
+  EXPECT_THAT(plan.argv, ElementsAre("python3", "-m", "trainer", "--model_dir=/kiln/storage/bucket/out/model/",
+                                     "--data=/kiln/storage/bucket/out/checkpoints/data", "--keep=$(AIP_MODEL_DIR)"));
 
   ASSERT_EQ(plan.env.size(), 12u);
   EXPECT_EQ(plan.env[0], "PATH=/opt/trainer/bin:/usr/bin:/usr/local/bin:/bin");
@@ -122,8 +120,8 @@ TEST_F(ReplicaPlanTest, OneReplicaFullEnvironment) {
   EXPECT_EQ(plan.env[9], "DATA=/kiln/storage/bucket/out/checkpoints/data");
   EXPECT_EQ(plan.env[10], "LATER=$(NOT_YET)");  // only earlier entries resolve
   EXPECT_EQ(plan.env[11], "NOT_YET=x");
-  for (const char* absent : {"CLOUD_ML_TRIAL_ID", "TF_CONFIG", "MASTER_ADDR", "MASTER_PORT",
-                             "WORLD_SIZE", "RANK", "CUDA_VISIBLE_DEVICES"}) {
+  for (const char* absent :
+       {"CLOUD_ML_TRIAL_ID", "TF_CONFIG", "MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK", "CUDA_VISIBLE_DEVICES"}) {
     EXPECT_EQ(EnvValue(plan.env, absent), std::nullopt) << absent;
   }
 
@@ -140,8 +138,7 @@ TEST_F(ReplicaPlanTest, OneReplicaFullEnvironment) {
   EXPECT_EQ(pool["machineSpec"]["machineType"], "n1-standard-8");
   EXPECT_EQ(pool["containerSpec"]["imageUri"], "local/trainer:1");
   EXPECT_EQ(pool["containerSpec"]["args"][0], "--model_dir=$(AIP_MODEL_DIR)");  // as submitted
-  EXPECT_EQ(pool["containerSpec"]["env"][0],
-            json({{"name", "DATA"}, {"value", "$(AIP_CHECKPOINT_DIR)data"}}));
+  EXPECT_EQ(pool["containerSpec"]["env"][0], json({{"name", "DATA"}, {"value", "$(AIP_CHECKPOINT_DIR)data"}}));
 }
 
 TEST_F(ReplicaPlanTest, JavaSampleModelDirArgument) {
@@ -154,8 +151,8 @@ TEST_F(ReplicaPlanTest, JavaSampleModelDirArgument) {
       "baseOutputDirectory": {"output_uri_prefix": "gs://my-bucket/prefix/"}}})json",
                                                         Context({20001}));
   ASSERT_TRUE(plans.ok()) << plans.status();
-  EXPECT_THAT((*plans)[0].argv, ElementsAre("python3", "/opt/mnist/task.py",
-                                            "--model_dir=/kiln/storage/my-bucket/prefix/model/"));
+  EXPECT_THAT((*plans)[0].argv,
+              ElementsAre("python3", "/opt/mnist/task.py", "--model_dir=/kiln/storage/my-bucket/prefix/model/"));
   EXPECT_EQ((*plans)[0].working_dir, "/opt/mnist");
   EXPECT_EQ(EnvValue((*plans)[0].env, "PATH"), "/usr/local/bin:/usr/bin:/bin");
 }
@@ -201,16 +198,14 @@ TEST_F(ReplicaPlanTest, FourPools) {
   ASSERT_EQ(plans->size(), 5u);
   std::vector<std::string> names;
   for (const ReplicaPlan& plan : *plans) names.push_back(plan.task_name);
-  EXPECT_THAT(names, ElementsAre("workerpool0-0", "workerpool1-0", "workerpool1-1", "workerpool2-0",
-                                 "workerpool3-0"));
+  EXPECT_THAT(names, ElementsAre("workerpool0-0", "workerpool1-0", "workerpool1-1", "workerpool2-0", "workerpool3-0"));
 
   const json cluster = {{"workerpool0", {"127.0.0.1:30000"}},
                         {"workerpool1", {"127.0.0.1:30001", "127.0.0.1:30002"}},
                         {"workerpool2", {"127.0.0.1:30003"}},
                         {"workerpool3", {"127.0.0.1:30004"}}};
-  const json tf_cluster = {{"chief", {"127.0.0.1:30000"}},
-                           {"worker", {"127.0.0.1:30001", "127.0.0.1:30002"}},
-                           {"ps", {"127.0.0.1:30003"}}};
+  const json tf_cluster = {
+      {"chief", {"127.0.0.1:30000"}}, {"worker", {"127.0.0.1:30001", "127.0.0.1:30002"}}, {"ps", {"127.0.0.1:30003"}}};
   const char* tf_types[] = {"chief", "worker", "worker", "ps", "evaluator"};
   const int indexes[] = {0, 0, 1, 0, 0};
   const char* ranks[] = {"0", "1", "2", nullptr, nullptr};
@@ -225,8 +220,7 @@ TEST_F(ReplicaPlanTest, FourPools) {
     EXPECT_EQ(spec["task"]["index"], plan.index);
     EXPECT_FALSE(spec["task"].contains("trial"));
     EXPECT_EQ(spec["job"]["workerPoolSpecs"].size(), 4u);
-    addresses.insert(
-        spec["cluster"][absl::StrCat("workerpool", plan.pool)][plan.index].get<std::string>());
+    addresses.insert(spec["cluster"][absl::StrCat("workerpool", plan.pool)][plan.index].get<std::string>());
 
     json tf = EnvJson(plan, "TF_CONFIG");
     EXPECT_EQ(tf.size(), 3u);
@@ -260,8 +254,7 @@ TEST_F(ReplicaPlanTest, FourPools) {
   EXPECT_THAT(evaluator.argv, ElementsAre("/opt/trainer/bin/python", "-m", "trainer.evaluate",
                                           "--out=/kiln/storage/bucket/dist/model/"));
   EXPECT_EQ(evaluator.python_argv_index, 0);
-  EXPECT_THAT(evaluator.package_paths,
-              ElementsAre("/kiln/storage/bucket/pkg/trainer-0.1.tar.gz", "/opt/extra.whl"));
+  EXPECT_THAT(evaluator.package_paths, ElementsAre("/kiln/storage/bucket/pkg/trainer-0.1.tar.gz", "/opt/extra.whl"));
 }
 
 TEST_F(ReplicaPlanTest, EmptyInteriorPoolIsSkipped) {
@@ -276,8 +269,7 @@ TEST_F(ReplicaPlanTest, EmptyInteriorPoolIsSkipped) {
   EXPECT_EQ((*plans)[1].task_name, "workerpool2-0");
   EXPECT_EQ((*plans)[1].replica_dir, "/kiln/jobs/123/workerpool2-0");
   json spec = EnvJson((*plans)[1], "CLUSTER_SPEC");
-  EXPECT_EQ(spec["cluster"],
-            json({{"workerpool0", {"127.0.0.1:40000"}}, {"workerpool2", {"127.0.0.1:40001"}}}));
+  EXPECT_EQ(spec["cluster"], json({{"workerpool0", {"127.0.0.1:40000"}}, {"workerpool2", {"127.0.0.1:40001"}}}));
   EXPECT_EQ(spec["task"], json({{"type", "workerpool2"}, {"index", 0}}));
   EXPECT_EQ(spec["job"]["workerPoolSpecs"][1], json::object());
   json tf = EnvJson((*plans)[1], "TF_CONFIG");
@@ -315,8 +307,7 @@ TEST_F(ReplicaPlanTest, TrialPaths) {
 TEST_F(ReplicaPlanTest, ContextMustMatchTheReplicas) {
   absl::StatusOr<std::vector<ReplicaPlan>> few = Plan(kFourPoolJob, Context({1, 2, 3}));
   EXPECT_EQ(few.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(few.status().message(),
-            "JobContext.ports: has 3 ports for 5 replicas; allocate one per replica");
+  EXPECT_EQ(few.status().message(), "JobContext.ports: has 3 ports for 5 replicas; allocate one per replica");
   absl::StatusOr<std::vector<ReplicaPlan>> same = Plan(kFourPoolJob, Context({1, 2, 3, 4, 1}));
   EXPECT_EQ(same.status().message(), "JobContext.ports: ports must be distinct");
   JobContext ctx = Context({1, 2, 3, 4, 5});
@@ -330,9 +321,8 @@ TEST_F(ReplicaPlanTest, UnmappableInputsAreFieldErrors) {
       {"replicaCount": "1", "containerSpec": {"imageUri": "docker.io/x:1"}}]}})",
                                                         Context({1}));
   EXPECT_EQ(plans.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(plans.status().message(),
-              HasSubstr("jobSpec.workerPoolSpecs[0].containerSpec.imageUri: image "
-                        "'docker.io/x:1' maps to no local runtime"));
+  EXPECT_THAT(plans.status().message(), HasSubstr("jobSpec.workerPoolSpecs[0].containerSpec.imageUri: image "
+                                                  "'docker.io/x:1' maps to no local runtime"));
   plans = Plan(R"({"jobSpec": {"workerPoolSpecs": [
       {"replicaCount": "1", "containerSpec": {"imageUri": "local/trainer:1",
           "env": [{"name": "CLUSTER_SPEC", "value": "{}"}]}}]}})",
@@ -344,9 +334,8 @@ TEST_F(ReplicaPlanTest, UnmappableInputsAreFieldErrors) {
       {"replicaCount": "1", "containerSpec": {"imageUri": "local/trainer:1"}}],
       "baseOutputDirectory": {"outputUriPrefix": "gs://bucket/%2e%2e/x"}}})",
                Context({1}));
-  EXPECT_THAT(plans.status().message(),
-              HasSubstr("jobSpec.baseOutputDirectory.outputUriPrefix: 'gs://bucket/%2e%2e/x' "
-                        "contains a '..' path segment"));
+  EXPECT_THAT(plans.status().message(), HasSubstr("jobSpec.baseOutputDirectory.outputUriPrefix: 'gs://bucket/%2e%2e/x' "
+                                                  "contains a '..' path segment"));
 }
 
 }  // namespace

@@ -15,8 +15,8 @@ namespace kiln::jobs::testing {
 template <typename T>
 T FromJson(absl::string_view json) {
   T message;
-  auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), &message);
+  auto status =
+      google::protobuf::util::JsonStringToMessage(google::protobuf::StringPiece(json.data(), json.size()), &message);
   EXPECT_TRUE(status.ok()) << status.ToString() << "\n" << json;
   return message;
 }

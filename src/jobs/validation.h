@@ -28,8 +28,8 @@ inline constexpr int64_t kMaxTimeoutSeconds = 7 * 24 * 3600;  // also Vertex's d
 // Variables kiln sets to describe the cluster it actually launched; a job may not set them
 // in containerSpec.env / pythonPackageSpec.env. Every other service variable may be
 // overridden by the job's own env entries.
-inline constexpr std::array<absl::string_view, 4> kReservedEnvNames = {
-    "CLUSTER_SPEC", "TF_CONFIG", "CLOUD_ML_JOB_ID", "CLOUD_ML_TRIAL_ID"};
+inline constexpr std::array<absl::string_view, 4> kReservedEnvNames = {"CLUSTER_SPEC", "TF_CONFIG", "CLOUD_ML_JOB_ID",
+                                                                       "CLOUD_ML_TRIAL_ID"};
 
 struct JobsConfig {
   // How many accelerators of each type this kiln has, keyed by AcceleratorType enum name
@@ -54,8 +54,7 @@ bool IsValidEnvName(absl::string_view name);
 // per container with valid, non-reserved names; ≤ 100,000 characters of args in all;
 // 0 < scheduling.timeout ≤ 7 days; a mappable baseOutputDirectory.outputUriPrefix.
 // INTERNAL if config.images or config.storage is null.
-absl::Status ValidateCustomJobSpec(absl::string_view path,
-                                   const google::cloud::aiplatform::v1::CustomJobSpec& spec,
+absl::Status ValidateCustomJobSpec(absl::string_view path, const google::cloud::aiplatform::v1::CustomJobSpec& spec,
                                    const JobsConfig& config);
 
 }  // namespace kiln::jobs

@@ -28,11 +28,10 @@ class ValidationTest : public ::testing::Test {
  protected:
   ValidationTest()
       : storage_("/kiln/storage"),
-        images_({{.pattern = "local/trainer:*",
-                  .entrypoint = {"python3", "-m", "trainer"},
-                  .python = "/usr/bin/python3"},
-                 {.pattern = "local/noentry:*", .python = "/usr/bin/python3"},
-                 {.pattern = "local/nopython:*", .entrypoint = {"run"}}}) {
+        images_(
+            {{.pattern = "local/trainer:*", .entrypoint = {"python3", "-m", "trainer"}, .python = "/usr/bin/python3"},
+             {.pattern = "local/noentry:*", .python = "/usr/bin/python3"},
+             {.pattern = "local/nopython:*", .entrypoint = {"run"}}}) {
     config_.images = &images_;
     config_.storage = &storage_;
     config_.accelerator_inventory = {{"NVIDIA_TESLA_T4", 2}};
@@ -84,11 +83,10 @@ TEST_F(ValidationTest, NeedsWorkerPools) {
 }
 
 TEST_F(ValidationTest, EmptyPools) {
-  ExpectError(ValidatePools({"{}", kContainerPool}),
-              absl::StrCat(kPool0,
-                           ": the primary worker pool must not be empty: set "
-                           "containerSpec or pythonPackageSpec, machineSpec and "
-                           "replicaCount 1"));
+  ExpectError(ValidatePools({"{}", kContainerPool}), absl::StrCat(kPool0,
+                                                                  ": the primary worker pool must not be empty: set "
+                                                                  "containerSpec or pythonPackageSpec, machineSpec and "
+                                                                  "replicaCount 1"));
   EXPECT_TRUE(ValidatePools({kContainerPool, "{}", kContainerPool}).ok());
 }
 
@@ -96,9 +94,8 @@ TEST_F(ValidationTest, ReplicaCount) {
   ExpectError(ValidatePools({kContainerPool, R"({"containerSpec": {"imageUri": "local/trainer:1"},
                                               "replicaCount": "0"})"}),
               "customJob.jobSpec.workerPoolSpecs[1].replicaCount: must be ≥ 1");
-  ExpectError(
-      ValidatePools({kContainerPool, R"({"containerSpec": {"imageUri": "local/trainer:1"}})"}),
-      "customJob.jobSpec.workerPoolSpecs[1].replicaCount: must be ≥ 1");
+  ExpectError(ValidatePools({kContainerPool, R"({"containerSpec": {"imageUri": "local/trainer:1"}})"}),
+              "customJob.jobSpec.workerPoolSpecs[1].replicaCount: must be ≥ 1");
   ExpectError(ValidatePools({R"({"containerSpec": {"imageUri": "local/trainer:1"},
                                  "replicaCount": "2"})"}),
               absl::StrCat(kPool0,
@@ -114,9 +111,8 @@ TEST_F(ValidationTest, NeedsContainerOrPythonPackage) {
 }
 
 TEST_F(ValidationTest, ArgsLimitCountsEveryPool) {
-  std::string half =
-      absl::StrCat(R"("containerSpec": {"imageUri": "local/trainer:1", "args": [")",
-                   std::string(30'000, 'a'), R"(", ")", std::string(30'000, 'b'), R"("]})");
+  std::string half = absl::StrCat(R"("containerSpec": {"imageUri": "local/trainer:1", "args": [")",
+                                  std::string(30'000, 'a'), R"(", ")", std::string(30'000, 'b'), R"("]})");
   std::string pool = absl::StrCat(R"({"replicaCount": "1", )", half, "}");
   EXPECT_TRUE(ValidatePools({pool}).ok());
   ExpectError(ValidatePools({pool, pool}),
@@ -124,18 +120,16 @@ TEST_F(ValidationTest, ArgsLimitCountsEveryPool) {
               "pools total more than 100,000 characters (120000 so far); pass large inputs in a "
               "file instead");
   // Exactly at the limit is fine; characters are code points, not bytes.
-  std::string exact =
-      absl::StrCat(R"({"replicaCount": "1", "containerSpec": {"imageUri": )",
-                   R"("local/trainer:1", "args": [")", std::string(99'999, 'x'), R"(", "é"]}})");
+  std::string exact = absl::StrCat(R"({"replicaCount": "1", "containerSpec": {"imageUri": )",
+                                   R"("local/trainer:1", "args": [")", std::string(99'999, 'x'), R"(", "é"]}})");
   EXPECT_TRUE(ValidatePools({exact}).ok());
 }
 
 TEST_F(ValidationTest, PackageUris) {
   auto python_pool = [](absl::string_view uris, absl::string_view module = "trainer.task",
                         absl::string_view image = "local/trainer:1") {
-    return absl::StrCat(R"({"replicaCount": "1", "pythonPackageSpec": {"executorImageUri": ")",
-                        image, R"(", "packageUris": [)", uris, R"(], "pythonModule": ")", module,
-                        R"("}})");
+    return absl::StrCat(R"({"replicaCount": "1", "pythonPackageSpec": {"executorImageUri": ")", image,
+                        R"(", "packageUris": [)", uris, R"(], "pythonModule": ")", module, R"("}})");
   };
   EXPECT_TRUE(ValidatePools({python_pool(R"("gs://b12/p.tar.gz", "file:///tmp/q.tar.gz")")}).ok());
   std::vector<std::string> many(101, R"("gs://b12/p.tar.gz")");
@@ -172,28 +166,24 @@ TEST_F(ValidationTest, PackageUris) {
 
 TEST_F(ValidationTest, Env) {
   std::vector<std::string> entries;
-  for (int i = 0; i < 101; ++i)
-    entries.push_back(absl::StrCat(R"({"name": "V)", i, R"(", "value": "x"})"));
-  ExpectError(
-      ValidatePool0(absl::StrCat(R"("containerSpec": {"imageUri": "local/trainer:1", "env": [)",
-                                 absl::StrJoin(entries, ","), "]}")),
-      absl::StrCat(kPool0,
-                   ".containerSpec.env: has 101 entries; at most 100 are "
-                   "allowed per container: merge or drop some"));
+  for (int i = 0; i < 101; ++i) entries.push_back(absl::StrCat(R"({"name": "V)", i, R"(", "value": "x"})"));
+  ExpectError(ValidatePool0(absl::StrCat(R"("containerSpec": {"imageUri": "local/trainer:1", "env": [)",
+                                         absl::StrJoin(entries, ","), "]}")),
+              absl::StrCat(kPool0,
+                           ".containerSpec.env: has 101 entries; at most 100 are "
+                           "allowed per container: merge or drop some"));
   entries.pop_back();
-  EXPECT_TRUE(
-      ValidatePool0(absl::StrCat(R"("containerSpec": {"imageUri": "local/trainer:1", "env": [)",
-                                 absl::StrJoin(entries, ","), "]}"))
-          .ok());
+  EXPECT_TRUE(ValidatePool0(absl::StrCat(R"("containerSpec": {"imageUri": "local/trainer:1", "env": [)",
+                                         absl::StrJoin(entries, ","), "]}"))
+                  .ok());
   for (const char* bad : {"1ABC", "A-B", "", "A B", "É"}) {
-    ExpectError(
-        ValidatePool0(absl::StrCat(
-            R"("containerSpec": {"imageUri": "local/trainer:1",
+    ExpectError(ValidatePool0(absl::StrCat(
+                    R"("containerSpec": {"imageUri": "local/trainer:1",
                 "env": [{"name": "OK_1", "value": ""}, {"name": ")",
-            bad, R"(", "value": "x"}]})")),
-        absl::StrCat(kPool0, ".containerSpec.env[1].name: '", bad,
-                     "' is not a valid environment variable name: use letters, digits "
-                     "and '_', not starting with a digit"));
+                    bad, R"(", "value": "x"}]})")),
+                absl::StrCat(kPool0, ".containerSpec.env[1].name: '", bad,
+                             "' is not a valid environment variable name: use letters, digits "
+                             "and '_', not starting with a digit"));
   }
   ExpectError(ValidatePool0(R"("pythonPackageSpec": {"executorImageUri": "local/trainer:1",
                  "packageUris": ["gs://b12/p.tar.gz"], "pythonModule": "m",
@@ -208,8 +198,8 @@ TEST_F(ValidationTest, Env) {
 
 TEST_F(ValidationTest, Timeout) {
   auto with_timeout = [&](absl::string_view timeout) {
-    return Validate(absl::StrCat(R"({"workerPoolSpecs": [)", kContainerPool,
-                                 R"(], "scheduling": {"timeout": ")", timeout, R"("}})"));
+    return Validate(absl::StrCat(R"({"workerPoolSpecs": [)", kContainerPool, R"(], "scheduling": {"timeout": ")",
+                                 timeout, R"("}})"));
   };
   EXPECT_TRUE(with_timeout("1s").ok());
   EXPECT_TRUE(with_timeout("0.5s").ok());
@@ -236,11 +226,10 @@ TEST_F(ValidationTest, MachineType) {
       R"("machineSpec": {"machineType": "n1-standard-3"},
           "containerSpec": {"imageUri": "local/trainer:1"})");
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(status.message(),
-              HasSubstr(absl::StrCat(kPool0,
-                                     ".machineSpec.machineType: unknown machine type "
-                                     "'n1-standard-3'; known: n1-standard-4, "
-                                     "n1-standard-8, ")));
+  EXPECT_THAT(status.message(), HasSubstr(absl::StrCat(kPool0,
+                                                       ".machineSpec.machineType: unknown machine type "
+                                                       "'n1-standard-3'; known: n1-standard-4, "
+                                                       "n1-standard-8, ")));
   // Unset = n1-standard-4.
   EXPECT_TRUE(ValidatePool0(R"("containerSpec": {"imageUri": "local/trainer:1"})").ok());
 }
@@ -248,9 +237,8 @@ TEST_F(ValidationTest, MachineType) {
 TEST_F(ValidationTest, Accelerators) {
   auto machine = [&](absl::string_view machine_spec, absl::string_view replicas = "1") {
     return ValidatePools(
-        {kContainerPool,
-         absl::StrCat(R"({"containerSpec": {"imageUri": "local/trainer:1"}, "replicaCount": ")",
-                      replicas, R"(", "machineSpec": )", machine_spec, "}")});
+        {kContainerPool, absl::StrCat(R"({"containerSpec": {"imageUri": "local/trainer:1"}, "replicaCount": ")",
+                                      replicas, R"(", "machineSpec": )", machine_spec, "}")});
   };
   const std::string pool1 = "customJob.jobSpec.workerPoolSpecs[1]";
   EXPECT_TRUE(machine(R"({"machineType": "n1-standard-8", "acceleratorType": "NVIDIA_TESLA_T4",
@@ -332,36 +320,32 @@ TEST_F(ValidationTest, Images) {
                            "for 'local/noentry:1' (pattern 'local/noentry:*') has no "
                            "entrypoint; set containerSpec.command or add an entrypoint "
                            "for this image to the image map"));
-  EXPECT_TRUE(
-      ValidatePool0(R"("containerSpec": {"imageUri": "local/noentry:1", "command": ["sh"]})").ok());
+  EXPECT_TRUE(ValidatePool0(R"("containerSpec": {"imageUri": "local/noentry:1", "command": ["sh"]})").ok());
   // Prebuilt images have no entrypoint either.
-  ExpectError(
-      ValidatePool0(
-          R"("containerSpec": {
+  ExpectError(ValidatePool0(
+                  R"("containerSpec": {
               "imageUri": "us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest"})"),
-      absl::StrCat(kPool0,
-                   ".containerSpec.command: is empty and the image map entry "
-                   "for 'us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest' "
-                   "(pattern '*-docker.pkg.dev/vertex-ai/training/sklearn-cpu*') "
-                   "has no entrypoint; set containerSpec.command or add an "
-                   "entrypoint for this image to the image map"));
+              absl::StrCat(kPool0,
+                           ".containerSpec.command: is empty and the image map entry "
+                           "for 'us-docker.pkg.dev/vertex-ai/training/sklearn-cpu.1-0:latest' "
+                           "(pattern '*-docker.pkg.dev/vertex-ai/training/sklearn-cpu*') "
+                           "has no entrypoint; set containerSpec.command or add an "
+                           "entrypoint for this image to the image map"));
 }
 
 TEST_F(ValidationTest, BaseOutputDirectory) {
-  ExpectError(
-      Validate(absl::StrCat(R"({"workerPoolSpecs": [)", kContainerPool,
-                            R"(], "baseOutputDirectory": {"outputUriPrefix": "gs://Bad/x"}})")),
-      "customJob.jobSpec.baseOutputDirectory.outputUriPrefix: 'Bad' in 'gs://Bad/x' is "
-      "not a valid bucket name: use 3-63 characters of lowercase letters, digits, '.', "
-      "'_' and '-', starting and ending with a letter or digit");
+  ExpectError(Validate(absl::StrCat(R"({"workerPoolSpecs": [)", kContainerPool,
+                                    R"(], "baseOutputDirectory": {"outputUriPrefix": "gs://Bad/x"}})")),
+              "customJob.jobSpec.baseOutputDirectory.outputUriPrefix: 'Bad' in 'gs://Bad/x' is "
+              "not a valid bucket name: use 3-63 characters of lowercase letters, digits, '.', "
+              "'_' and '-', starting and ending with a letter or digit");
 }
 
 TEST_F(ValidationTest, EmptyPathAndMissingConfig) {
   absl::Status status = ValidateCustomJobSpec("", aip::CustomJobSpec(), config_);
   EXPECT_THAT(status.message(), HasSubstr("workerPoolSpecs: is required"));
   EXPECT_FALSE(absl::StartsWith(status.message(), "."));
-  EXPECT_EQ(ValidateCustomJobSpec(kPath, aip::CustomJobSpec(), JobsConfig{}).code(),
-            absl::StatusCode::kInternal);
+  EXPECT_EQ(ValidateCustomJobSpec(kPath, aip::CustomJobSpec(), JobsConfig{}).code(), absl::StatusCode::kInternal);
 }
 
 }  // namespace

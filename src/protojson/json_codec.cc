@@ -25,9 +25,7 @@ std::string Join(absl::string_view prefix, absl::string_view key) {
 }
 
 // Well-known types have a special JSON form that protobuf validates on its own.
-bool HasSpecialJsonForm(const Descriptor* d) {
-  return d->file()->name().rfind("google/protobuf/", 0) == 0;
-}
+bool HasSpecialJsonForm(const Descriptor* d) { return d->file()->name().rfind("google/protobuf/", 0) == 0; }
 
 const FieldDescriptor* FindField(const Descriptor* d, absl::string_view key) {
   for (int i = 0; i < d->field_count(); ++i) {
@@ -44,8 +42,7 @@ std::string EnumValueList(const EnumDescriptor* e) {
 }
 
 absl::Status BadValue(absl::string_view path, const nlohmann::json& v, absl::string_view want) {
-  return absl::InvalidArgumentError(
-      absl::StrCat(path, ": invalid value ", v.dump(), ": ", want));
+  return absl::InvalidArgumentError(absl::StrCat(path, ": invalid value ", v.dump(), ": ", want));
 }
 
 absl::Status CheckEnum(const FieldDescriptor* f, const nlohmann::json& v, absl::string_view path) {
@@ -67,11 +64,15 @@ absl::Status Walk(const nlohmann::json& j, const Descriptor* d, const std::strin
 // What a scalar field wants, for errors.
 std::string ScalarWant(const FieldDescriptor* f) {
   switch (f->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_STRING: return "expected a string";
-    case FieldDescriptor::CPPTYPE_BOOL: return "expected true or false";
+    case FieldDescriptor::CPPTYPE_STRING:
+      return "expected a string";
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return "expected true or false";
     case FieldDescriptor::CPPTYPE_DOUBLE:
-    case FieldDescriptor::CPPTYPE_FLOAT: return "expected a number";
-    default: return "expected an integer";
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      return "expected a number";
+    default:
+      return "expected an integer";
   }
 }
 
@@ -98,8 +99,8 @@ absl::Status Walk(const nlohmann::json& j, const Descriptor* d, const std::strin
     const nlohmann::json& v = it.value();
     const FieldDescriptor* f = FindField(d, key);
     if (f == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("Invalid JSON payload received. Unknown name \"", key,
-                                                     "\"", path.empty() ? "" : absl::StrCat(" at '", path, "'"),
+      return absl::InvalidArgumentError(absl::StrCat("Invalid JSON payload received. Unknown name \"", key, "\"",
+                                                     path.empty() ? "" : absl::StrCat(" at '", path, "'"),
                                                      ": Cannot find field."));
     }
     std::string field_path = Join(path, key);
@@ -107,9 +108,8 @@ absl::Status Walk(const nlohmann::json& j, const Descriptor* d, const std::strin
     if (const OneofDescriptor* o = f->real_containing_oneof(); o != nullptr) {
       for (const auto& [seen, seen_key] : oneofs_seen) {
         if (seen == o) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              Join(path, seen_key), ": only one of the oneof '", o->name(), "' may be set, but ", key,
-              " is set too"));
+          return absl::InvalidArgumentError(absl::StrCat(Join(path, seen_key), ": only one of the oneof '", o->name(),
+                                                         "' may be set, but ", key, " is set too"));
         }
       }
       oneofs_seen.emplace_back(o, key);
@@ -127,7 +127,8 @@ absl::Status Walk(const nlohmann::json& j, const Descriptor* d, const std::strin
     } else if (f->is_repeated()) {
       if (!v.is_array()) return BadValue(field_path, v, "expected a list");
       for (size_t i = 0; i < v.size(); ++i) {
-        if (v[i].is_null()) return BadValue(absl::StrCat(field_path, "[", i, "]"), v[i], "null is not allowed in a list");
+        if (v[i].is_null())
+          return BadValue(absl::StrCat(field_path, "[", i, "]"), v[i], "null is not allowed in a list");
         if (absl::Status s = WalkSingle(v[i], f, absl::StrCat(field_path, "[", i, "]")); !s.ok()) return s;
       }
     } else {
@@ -198,8 +199,7 @@ std::string UserPath(absl::string_view proto_path, const nlohmann::json& doc, ab
 }
 
 // Rewrites protobuf's "(path): invalid value X for type T" into kiln's wording.
-absl::Status TranslateProtobufError(absl::string_view message, const nlohmann::json& doc,
-                                    absl::string_view prefix) {
+absl::Status TranslateProtobufError(absl::string_view message, const nlohmann::json& doc, absl::string_view prefix) {
   absl::string_view rest = message;
   std::string path(prefix);
   if (absl::ConsumePrefix(&rest, "(")) {
@@ -251,11 +251,11 @@ absl::Status TranslateProtobufError(absl::string_view message, const nlohmann::j
 }  // namespace
 
 absl::Status ParseJsonDocumentToMessage(const nlohmann::json& doc, google::protobuf::Message* message,
-                                absl::string_view path_prefix) {
+                                        absl::string_view path_prefix) {
   if (!doc.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "Invalid JSON payload received. ", path_prefix.empty() ? "The body" : path_prefix,
-        " must be a JSON object, got ", doc.type_name(), "."));
+    return absl::InvalidArgumentError(absl::StrCat("Invalid JSON payload received. ",
+                                                   path_prefix.empty() ? "The body" : path_prefix,
+                                                   " must be a JSON object, got ", doc.type_name(), "."));
   }
   if (absl::Status s = Walk(doc, message->GetDescriptor(), std::string(path_prefix)); !s.ok()) return s;
   google::protobuf::util::JsonParseOptions options;

@@ -27,7 +27,7 @@ absl::Status ParseJsonToMessage(absl::string_view json, google::protobuf::Messag
 
 // Same, from an already parsed document.
 absl::Status ParseJsonDocumentToMessage(const nlohmann::json& json, google::protobuf::Message* message,
-                                absl::string_view path_prefix = "");
+                                        absl::string_view path_prefix = "");
 
 // Renders `message` in lowerCamel JSON; enums as integers when `int_enums`, as names otherwise.
 std::string MessageToJson(const google::protobuf::Message& message, bool int_enums);

@@ -17,10 +17,10 @@ absl::Status Parse(const char* json) {
 
 TEST(JsonCodecTest, AcceptsCamelAndSnakeCaseAndInt64AsStringOrNumber) {
   CustomJob job;
-  ASSERT_TRUE(ParseJsonToMessage(
-                  R"({"display_name":"a","jobSpec":{"worker_pool_specs":[{"replicaCount":"2"},{"replica_count":3}]}})",
-                  &job)
-                  .ok());
+  ASSERT_TRUE(
+      ParseJsonToMessage(
+          R"({"display_name":"a","jobSpec":{"worker_pool_specs":[{"replicaCount":"2"},{"replica_count":3}]}})", &job)
+          .ok());
   EXPECT_EQ(job.display_name(), "a");
   EXPECT_EQ(job.job_spec().worker_pool_specs(0).replica_count(), 2);
   EXPECT_EQ(job.job_spec().worker_pool_specs(1).replica_count(), 3);
@@ -72,8 +72,8 @@ TEST(JsonCodecTest, ShapeErrorsProtobufWouldAccept) {
 }
 
 TEST(JsonCodecTest, OneofConflictNamesBothFields) {
-  absl::Status s = Parse(
-      R"({"jobSpec":{"workerPoolSpecs":[{"containerSpec":{"imageUri":"a"},"pythonPackageSpec":{}}]}})");
+  absl::Status s =
+      Parse(R"({"jobSpec":{"workerPoolSpecs":[{"containerSpec":{"imageUri":"a"},"pythonPackageSpec":{}}]}})");
   EXPECT_EQ(s.message(),
             "jobSpec.workerPoolSpecs[0].containerSpec: only one of the oneof 'task' may be set, but "
             "pythonPackageSpec is set too");
@@ -96,7 +96,8 @@ TEST(JsonCodecTest, StructsTakeAnyJsonAndPrefixesApply) {
   ASSERT_TRUE(ParseJsonToMessage(R"({"trainingTaskInputs":{"anything":[1,{"x":null}]}})", &p).ok());
   CustomJob job;
   absl::Status s = ParseJsonToMessage(R"({"bogus":1})", &job, "trainingTaskInputs");
-  EXPECT_EQ(s.message(), "Invalid JSON payload received. Unknown name \"bogus\" at 'trainingTaskInputs': Cannot find field.");
+  EXPECT_EQ(s.message(),
+            "Invalid JSON payload received. Unknown name \"bogus\" at 'trainingTaskInputs': Cannot find field.");
 }
 
 TEST(JsonCodecTest, PrintsCamelCaseWithNamedOrIntegerEnums) {

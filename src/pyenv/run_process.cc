@@ -87,8 +87,7 @@ absl::StatusOr<bool> WaitForExit(pid_t pid, absl::Time deadline) {
   // No pidfd (kernel < 5.3): poll waitid without reaping, with short sleeps.
   while (true) {
     siginfo_t info = {};
-    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0 &&
-        errno != EINTR) {
+    if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno != EINTR) {
       return ErrnoStatus(errno, "waitid");
     }
     if (info.si_pid == pid) return true;
@@ -99,10 +98,8 @@ absl::StatusOr<bool> WaitForExit(pid_t pid, absl::Time deadline) {
 
 }  // namespace
 
-absl::StatusOr<int> RunProcess(const std::vector<std::string>& argv,
-                               const std::vector<std::string>& env,
-                               const std::string& working_dir, const std::string& log_path,
-                               absl::Duration timeout) {
+absl::StatusOr<int> RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                               const std::string& working_dir, const std::string& log_path, absl::Duration timeout) {
   if (argv.empty() || argv[0].empty()) return absl::InvalidArgumentError("RunProcess: empty argv");
   if (!working_dir.empty()) {
     struct stat st;
@@ -129,8 +126,7 @@ absl::StatusOr<int> RunProcess(const std::vector<std::string>& argv,
   sigfillset(&default_signals);
   sigdelset(&default_signals, SIGKILL);
   sigdelset(&default_signals, SIGSTOP);
-  ::posix_spawnattr_setflags(setup.attr(),
-                             POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  ::posix_spawnattr_setflags(setup.attr(), POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   ::posix_spawnattr_setpgroup(setup.attr(), 0);
   ::posix_spawnattr_setsigmask(setup.attr(), &empty_mask);
   ::posix_spawnattr_setsigdefault(setup.attr(), &default_signals);
@@ -144,8 +140,7 @@ absl::StatusOr<int> RunProcess(const std::vector<std::string>& argv,
 
   pid_t pid = -1;
   const absl::Time deadline = absl::Now() + timeout;
-  int rc = ::posix_spawn(&pid, argv[0].c_str(), setup.actions(), setup.attr(), argv_ptrs.data(),
-                         env_ptrs.data());
+  int rc = ::posix_spawn(&pid, argv[0].c_str(), setup.actions(), setup.attr(), argv_ptrs.data(), env_ptrs.data());
   ::close(out_fd);
   if (rc != 0) return ErrnoStatus(rc, absl::StrCat("cannot run ", argv[0]));
 
@@ -159,8 +154,7 @@ absl::StatusOr<int> RunProcess(const std::vector<std::string>& argv,
   }
   if (!exited.ok()) return exited.status();
   if (!*exited) {
-    return absl::DeadlineExceededError(absl::StrCat(argv[0], " did not finish within ",
-                                                    absl::FormatDuration(timeout),
+    return absl::DeadlineExceededError(absl::StrCat(argv[0], " did not finish within ", absl::FormatDuration(timeout),
                                                     "; its process group was killed"));
   }
   if (WIFEXITED(status)) return WEXITSTATUS(status);

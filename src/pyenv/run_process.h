@@ -27,10 +27,8 @@ namespace kiln::pyenv {
 // Errors: INVALID_ARGUMENT for an empty argv; NOT_FOUND if argv[0] does not exist;
 // PERMISSION_DENIED if it is not executable; DEADLINE_EXCEEDED after `timeout` (the whole
 // process group is SIGKILLed and reaped first); INTERNAL for other system-call failures.
-absl::StatusOr<int> RunProcess(const std::vector<std::string>& argv,
-                               const std::vector<std::string>& env,
-                               const std::string& working_dir, const std::string& log_path,
-                               absl::Duration timeout);
+absl::StatusOr<int> RunProcess(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                               const std::string& working_dir, const std::string& log_path, absl::Duration timeout);
 
 }  // namespace kiln::pyenv
 

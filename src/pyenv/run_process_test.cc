@@ -62,8 +62,7 @@ class RunProcessTest : public ::testing::Test {
 TEST_F(RunProcessTest, ReturnsExitCodes) {
   EXPECT_EQ(RunProcess({"/bin/true"}, {}, "", log_, absl::Seconds(30)).value(), 0);
   EXPECT_EQ(RunProcess({"/bin/sh", "-c", "exit 3"}, {}, "", log_, absl::Seconds(30)).value(), 3);
-  EXPECT_EQ(RunProcess({"/bin/sh", "-c", "kill -TERM $$"}, {}, "", log_, absl::Seconds(30)).value(),
-            128 + SIGTERM);
+  EXPECT_EQ(RunProcess({"/bin/sh", "-c", "kill -TERM $$"}, {}, "", log_, absl::Seconds(30)).value(), 128 + SIGTERM);
 }
 
 TEST_F(RunProcessTest, NoShellInterpretation) {
@@ -77,18 +76,14 @@ TEST_F(RunProcessTest, ExactEnvironmentWorkingDirAndAppendedLog) {
   EXPECT_EQ(ReadFile(log_), "ONLY=this\n");
   ASSERT_EQ(RunProcess({"/bin/pwd"}, {}, dir_, log_, absl::Seconds(30)).value(), 0);
   EXPECT_EQ(ReadFile(log_), absl::StrCat("ONLY=this\n", dir_, "\n"));
-  ASSERT_EQ(RunProcess({"/bin/sh", "-c", "echo to-stderr >&2"}, {}, "", log_, absl::Seconds(30))
-                .value(),
-            0);
+  ASSERT_EQ(RunProcess({"/bin/sh", "-c", "echo to-stderr >&2"}, {}, "", log_, absl::Seconds(30)).value(), 0);
   EXPECT_THAT(ReadFile(log_), HasSubstr("to-stderr"));
 }
 
 TEST_F(RunProcessTest, InheritsNoStrayDescriptors) {
   int leaky = ::open("/dev/null", O_RDONLY);  // deliberately without O_CLOEXEC
   ASSERT_GE(leaky, 3);
-  ASSERT_EQ(RunProcess({"/bin/sh", "-c", "ls /proc/$$/fd"}, {}, "", log_, absl::Seconds(30))
-                .value(),
-            0);
+  ASSERT_EQ(RunProcess({"/bin/sh", "-c", "ls /proc/$$/fd"}, {}, "", log_, absl::Seconds(30)).value(), 0);
   ::close(leaky);
   std::string fds = ReadFile(log_);
   EXPECT_THAT(fds, HasSubstr("0\n1\n2\n"));
@@ -96,8 +91,7 @@ TEST_F(RunProcessTest, InheritsNoStrayDescriptors) {
 }
 
 TEST_F(RunProcessTest, Errors) {
-  EXPECT_EQ(RunProcess({}, {}, "", log_, absl::Seconds(1)).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RunProcess({}, {}, "", log_, absl::Seconds(1)).status().code(), absl::StatusCode::kInvalidArgument);
   absl::StatusOr<int> missing = RunProcess({dir_ + "/nope"}, {}, "", log_, absl::Seconds(1));
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(missing.status().message(), HasSubstr("nope"));
@@ -111,8 +105,8 @@ TEST_F(RunProcessTest, Errors) {
 TEST_F(RunProcessTest, TimeoutKillsTheWholeGroup) {
   const std::string pid_file = dir_ + "/bg.pid";
   absl::StatusOr<int> result =
-      RunProcess({"/bin/sh", "-c", absl::StrCat("sleep 60 & echo $! > ", pid_file, "; sleep 60")},
-                 {}, "", log_, absl::Milliseconds(300));
+      RunProcess({"/bin/sh", "-c", absl::StrCat("sleep 60 & echo $! > ", pid_file, "; sleep 60")}, {}, "", log_,
+                 absl::Milliseconds(300));
   EXPECT_EQ(result.status().code(), absl::StatusCode::kDeadlineExceeded);
   pid_t background = 0;
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(pid_file)), &background));
@@ -122,8 +116,7 @@ TEST_F(RunProcessTest, TimeoutKillsTheWholeGroup) {
 TEST_F(RunProcessTest, StragglersAreKilledAfterANormalExit) {
   const std::string pid_file = dir_ + "/bg.pid";
   absl::StatusOr<int> result =
-      RunProcess({"/bin/sh", "-c", absl::StrCat("sleep 60 & echo $! > ", pid_file)}, {}, "", log_,
-                 absl::Seconds(30));
+      RunProcess({"/bin/sh", "-c", absl::StrCat("sleep 60 & echo $! > ", pid_file)}, {}, "", log_, absl::Seconds(30));
   ASSERT_EQ(result.value(), 0);
   pid_t background = 0;
   ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(ReadFile(pid_file)), &background));

@@ -34,8 +34,7 @@ constexpr char kLocksDir[] = ".locks";
 
 bool IsKey(absl::string_view name) {
   if (name.size() != kKeyHexChars) return false;
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'); });
+  return std::all_of(name.begin(), name.end(), [](char c) { return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'); });
 }
 
 bool HasPackageExtension(absl::string_view path) {
@@ -83,8 +82,7 @@ std::vector<std::string> BuildEnv(const std::string& home, const std::string& tm
 }
 
 std::string LogTail(const std::string& log_path) {
-  return absl::StrCat("\n--- last lines of install.log ---\n",
-                      internal::ReadTail(log_path, 30, 4000));
+  return absl::StrCat("\n--- last lines of install.log ---\n", internal::ReadTail(log_path, 30, 4000));
 }
 
 // Removes a directory on scope exit.
@@ -170,15 +168,14 @@ absl::StatusOr<std::string> VenvCache::ComputeKey(const std::string& base_python
 absl::StatusOr<std::string> VenvCache::Prepare(const std::string& base_python,
                                                const std::vector<std::string>& packages) {
   if (packages.size() > kMaxPackages) {
-    return absl::InvalidArgumentError(absl::StrCat("at most ", kMaxPackages,
-                                                   " package files are supported, got ",
-                                                   packages.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("at most ", kMaxPackages, " package files are supported, got ", packages.size()));
   }
   std::vector<std::string> absolute;
   for (const std::string& package : packages) {
     if (!HasPackageExtension(package)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "package file ", package, " is neither an sdist (.tar.gz, .zip) nor a wheel (.whl)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("package file ", package, " is neither an sdist (.tar.gz, .zip) nor a wheel (.whl)"));
     }
     std::error_code ec;
     absolute.push_back(fs::absolute(package, ec).lexically_normal().string());
@@ -196,10 +193,8 @@ absl::StatusOr<std::string> VenvCache::Prepare(const std::string& base_python,
   {
     // Held while checking, building and touching, so an evictor or a second builder of the
     // same key (thread or process) waits or skips.
-    KILN_ASSIGN_OR_RETURN(
-        FileLock lock,
-        FileLock::Lock(absl::StrCat(root, "/", kLocksDir, "/", key, ".lock"),
-                       absl::Now() + options_.install_timeout + absl::Minutes(1)));
+    KILN_ASSIGN_OR_RETURN(FileLock lock, FileLock::Lock(absl::StrCat(root, "/", kLocksDir, "/", key, ".lock"),
+                                                        absl::Now() + options_.install_timeout + absl::Minutes(1)));
     if (!PathExists(python)) {
       KILN_RETURN_IF_ERROR(Build(key, base_python, absolute));
     }
@@ -212,8 +207,7 @@ absl::StatusOr<std::string> VenvCache::Prepare(const std::string& base_python,
 absl::Status VenvCache::Build(const std::string& key, const std::string& base_python,
                               const std::vector<std::string>& packages) {
   const std::string& root = options_.root;
-  KILN_ASSIGN_OR_RETURN(std::string build_dir,
-                        MakeTempDir(root, absl::StrCat(".build-", key, "-")));
+  KILN_ASSIGN_OR_RETURN(std::string build_dir, MakeTempDir(root, absl::StrCat(".build-", key, "-")));
   TreeGuard cleanup(build_dir);
   const std::string venv = absl::StrCat(build_dir, "/venv");
   const std::string home = absl::StrCat(build_dir, "/home");
@@ -224,39 +218,32 @@ absl::Status VenvCache::Build(const std::string& key, const std::string& base_py
   const std::vector<std::string> env = BuildEnv(home, tmp);
   const absl::Time deadline = absl::Now() + options_.install_timeout;
   auto timed_out = [&](absl::string_view step) {
-    return absl::DeadlineExceededError(
-        absl::StrCat(step, " did not finish within ", absl::FormatDuration(options_.install_timeout),
-                     " (install_timeout); the installer was killed", LogTail(log)));
+    return absl::DeadlineExceededError(absl::StrCat(step, " did not finish within ",
+                                                    absl::FormatDuration(options_.install_timeout),
+                                                    " (install_timeout); the installer was killed", LogTail(log)));
   };
 
-  absl::StatusOr<int> exit = RunProcess(
-      {base_python, "-m", "venv", "--system-site-packages", venv}, env, build_dir, log,
-      deadline - absl::Now());
+  absl::StatusOr<int> exit = RunProcess({base_python, "-m", "venv", "--system-site-packages", venv}, env, build_dir,
+                                        log, deadline - absl::Now());
   if (absl::IsDeadlineExceeded(exit.status())) return timed_out("python -m venv");
   if (!exit.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot run ", base_python, ": ", exit.status().message()));
+    return absl::FailedPreconditionError(absl::StrCat("cannot run ", base_python, ": ", exit.status().message()));
   }
   if (*exit != 0) {
     std::string tail = internal::ReadTail(log, 30, 4000);
     if (absl::StrContains(tail, "ensurepip") || absl::StrContains(tail, "No module named venv")) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          base_python, " -m venv is unavailable: install Debian's python3-venv "
-          "(apt-get install python3-venv)", LogTail(log)));
+      return absl::FailedPreconditionError(absl::StrCat(base_python,
+                                                        " -m venv is unavailable: install Debian's python3-venv "
+                                                        "(apt-get install python3-venv)",
+                                                        LogTail(log)));
     }
-    return absl::FailedPreconditionError(absl::StrCat(base_python, " -m venv failed (exit ",
-                                                      *exit, ")", LogTail(log)));
+    return absl::FailedPreconditionError(absl::StrCat(base_python, " -m venv failed (exit ", *exit, ")", LogTail(log)));
   }
 
   if (!packages.empty()) {
-    std::vector<std::string> argv = {absl::StrCat(venv, "/bin/python"),
-                                     "-m",
-                                     "pip",
-                                     "install",
-                                     "--no-index",
-                                     "--no-build-isolation",
-                                     "--disable-pip-version-check",
-                                     "--no-input"};
+    std::vector<std::string> argv = {
+        absl::StrCat(venv, "/bin/python"), "-m",        "pip", "install", "--no-index", "--no-build-isolation",
+        "--disable-pip-version-check",     "--no-input"};
     argv.insert(argv.end(), packages.begin(), packages.end());
     exit = RunProcess(argv, env, build_dir, log, deadline - absl::Now());
     if (absl::IsDeadlineExceeded(exit.status())) return timed_out("pip install");
@@ -264,16 +251,15 @@ absl::Status VenvCache::Build(const std::string& key, const std::string& base_py
     if (*exit != 0) {
       std::string content = internal::ReadTail(log, 100000, 1 << 20);
       std::string reasons = internal::ExtractPipErrors(content);
-      return absl::FailedPreconditionError(absl::StrCat(
-          "pip could not install the packages offline (exit ", *exit, "): ",
-          reasons.empty() ? "see the log below" : reasons, LogTail(log)));
+      return absl::FailedPreconditionError(absl::StrCat("pip could not install the packages offline (exit ", *exit,
+                                                        "): ", reasons.empty() ? "see the log below" : reasons,
+                                                        LogTail(log)));
     }
   }
 
   // Console scripts and activate scripts name the build path; give them the final one.
   const std::string final_dir = absl::StrCat(root, "/", key);
-  KILN_RETURN_IF_ERROR(
-      internal::RewritePathInTextFiles(absl::StrCat(venv, "/bin"), venv, final_dir));
+  KILN_RETURN_IF_ERROR(internal::RewritePathInTextFiles(absl::StrCat(venv, "/bin"), venv, final_dir));
   KILN_RETURN_IF_ERROR(internal::RewritePathInTextFiles(venv, venv, final_dir));
   const std::string venv_log = absl::StrCat(venv, "/install.log");
   if (::rename(log.c_str(), venv_log.c_str()) != 0) {
@@ -284,8 +270,7 @@ absl::Status VenvCache::Build(const std::string& key, const std::string& base_py
     if ((errno == EEXIST || errno == ENOTEMPTY) && PathExists(final_dir + "/bin/python")) {
       return absl::OkStatus();
     }
-    return absl::InternalError(
-        absl::StrCat("rename ", venv, " to ", final_dir, ": ", std::strerror(errno)));
+    return absl::InternalError(absl::StrCat("rename ", venv, " to ", final_dir, ": ", std::strerror(errno)));
   }
   return absl::OkStatus();
 }
@@ -333,8 +318,7 @@ void VenvCache::Evict(const std::string& keep_key) {
     {
       absl::MutexLock mu_lock(&mu_);  // Acquire cannot slip in between the check and rename
       if (InUse(entry.key)) continue;
-      absl::StatusOr<std::string> trash_dir =
-          MakeTempDir(root, absl::StrCat(".trash-", entry.key, "-"));
+      absl::StatusOr<std::string> trash_dir = MakeTempDir(root, absl::StrCat(".trash-", entry.key, "-"));
       if (!trash_dir.ok()) continue;
       trash = *trash_dir;
       if (::rename(dir.c_str(), (trash + "/venv").c_str()) != 0) {

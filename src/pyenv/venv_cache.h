@@ -73,8 +73,7 @@ class VenvCache {
   // install offline (pip's reason, e.g. "No matching distribution found for foo", plus the
   // tail of its log); DEADLINE_EXCEEDED after install_timeout (the installer's process group
   // is killed); INTERNAL for file-system failures.
-  absl::StatusOr<std::string> Prepare(const std::string& base_python,
-                                      const std::vector<std::string>& packages);
+  absl::StatusOr<std::string> Prepare(const std::string& base_python, const std::vector<std::string>& packages);
 
   // Marks the venv of a python path returned by Prepare as in use by one more job (eviction
   // skips it) / one fewer. Both refresh its last-used time. Unknown paths are ignored, and
@@ -92,17 +91,15 @@ class VenvCache {
     std::string sha256;  // raw bytes
   };
 
-  absl::StatusOr<std::string> ComputeKey(const std::string& base_python,
-                                         const std::vector<std::string>& packages);
+  absl::StatusOr<std::string> ComputeKey(const std::string& base_python, const std::vector<std::string>& packages);
   absl::StatusOr<std::string> DigestFile(const std::string& path);
-  absl::Status Build(const std::string& key, const std::string& base_python,
-                     const std::vector<std::string>& packages);
+  absl::Status Build(const std::string& key, const std::string& base_python, const std::vector<std::string>& packages);
   void Evict(const std::string& keep_key);
   bool InUse(const std::string& key) const;
 
   const Options options_;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<std::string, int> in_use_ ABSL_GUARDED_BY(mu_);  // key → count
+  absl::flat_hash_map<std::string, int> in_use_ ABSL_GUARDED_BY(mu_);          // key → count
   absl::flat_hash_map<std::string, FileDigest> digests_ ABSL_GUARDED_BY(mu_);  // by path
 };
 

@@ -40,8 +40,7 @@ void WriteFile(const std::string& path, const std::string& content, bool executa
   if (executable) ::chmod(path.c_str(), 0755);
 }
 
-const std::vector<std::string> kEnv = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8",
-                                       "PYTHONDONTWRITEBYTECODE=1"};
+const std::vector<std::string> kEnv = {"PATH=/usr/bin:/bin", "LANG=C.UTF-8", "PYTHONDONTWRITEBYTECODE=1"};
 
 // Shared across the suite (venv creation and pip take seconds): the sdists, and one cache
 // holding the trainer venv.
@@ -51,9 +50,8 @@ class VenvCacheTest : public ::testing::Test {
     skip_reason_ = new std::string;
     if (::access(kPython, X_OK) != 0) {
       *skip_reason_ = "/usr/bin/python3 is missing";
-    } else if (RunProcess({kPython, "-c", "import venv, ensurepip"}, kEnv, "", "",
-                          absl::Seconds(60))
-                   .value_or(1) != 0) {
+    } else if (RunProcess({kPython, "-c", "import venv, ensurepip"}, kEnv, "", "", absl::Seconds(60)).value_or(1) !=
+               0) {
       *skip_reason_ = "python3's venv module is unavailable (apt-get install python3-venv)";
     }
     if (!skip_reason_->empty()) return;
@@ -62,8 +60,7 @@ class VenvCacheTest : public ::testing::Test {
     work_ = new std::string(templ);
     trainer_ = new std::string(BuildSdist("trainer_pkg", "KILN-MARKER-1", ""));
     trainer_changed_ = new std::string(BuildSdist("trainer_pkg", "KILN-MARKER-2", ""));
-    broken_ = new std::string(
-        BuildSdist("broken_pkg", "never", "install_requires=['definitely-not-on-disk-pkg'],"));
+    broken_ = new std::string(BuildSdist("broken_pkg", "never", "install_requires=['definitely-not-on-disk-pkg'],"));
     cache_ = new VenvCache({.root = *work_ + "/shared-venvs"});
   }
 
@@ -93,23 +90,24 @@ class VenvCacheTest : public ::testing::Test {
     const std::string src = absl::StrCat(*work_, "/src-", name, "-", marker);
     WriteFile(src + "/setup.py",
               absl::StrCat("from setuptools import setup\n"
-                           "setup(name='", name, "', version='0.1', packages=['trainer'], ",
-                           extra_setup_args,
+                           "setup(name='",
+                           name, "', version='0.1', packages=['trainer'], ", extra_setup_args,
                            "entry_points={'console_scripts': ['trainer-cli=trainer.task:main']})\n"));
     WriteFile(src + "/trainer/__init__.py", "");
-    WriteFile(src + "/trainer/task.py",
-              absl::StrCat("import sys\n"
-                           "def main():\n"
-                           "    print('", marker, "', 'prefix=' + sys.prefix)\n"
-                           "    try:\n"
-                           "        import numpy\n"
-                           "        print('numpy', numpy.__version__)\n"
-                           "    except ImportError:\n"
-                           "        print('numpy unavailable')\n"
-                           "if __name__ == '__main__':\n"
-                           "    main()\n"));
-    absl::StatusOr<int> exit = RunProcess({kPython, "setup.py", "sdist"}, kEnv, src,
-                                          src + "/sdist.log", absl::Seconds(60));
+    WriteFile(src + "/trainer/task.py", absl::StrCat("import sys\n"
+                                                     "def main():\n"
+                                                     "    print('",
+                                                     marker,
+                                                     "', 'prefix=' + sys.prefix)\n"
+                                                     "    try:\n"
+                                                     "        import numpy\n"
+                                                     "        print('numpy', numpy.__version__)\n"
+                                                     "    except ImportError:\n"
+                                                     "        print('numpy unavailable')\n"
+                                                     "if __name__ == '__main__':\n"
+                                                     "    main()\n"));
+    absl::StatusOr<int> exit =
+        RunProcess({kPython, "setup.py", "sdist"}, kEnv, src, src + "/sdist.log", absl::Seconds(60));
     EXPECT_EQ(exit.value_or(-1), 0) << ReadFile(src + "/sdist.log");
     return absl::StrCat(src, "/dist/", name, "-0.1.tar.gz");
   }
@@ -143,16 +141,12 @@ TEST_F(VenvCacheTest, InstalledModuleAndConsoleScriptRun) {
   EXPECT_EQ(python, VenvDir(python) + "/bin/python");
   const std::string log = *work_ + "/run-module.log";
   // Run from elsewhere so `trainer` can only come from the venv.
-  ASSERT_EQ(RunProcess({python, "-m", "trainer.task"}, kEnv, *work_, log, absl::Seconds(60)).value(),
-            0)
+  ASSERT_EQ(RunProcess({python, "-m", "trainer.task"}, kEnv, *work_, log, absl::Seconds(60)).value(), 0)
       << ReadFile(log);
   EXPECT_THAT(ReadFile(log), HasSubstr("KILN-MARKER-1 prefix=" + VenvDir(python)));
   // The console script's shebang names the final venv, not the build folder.
   const std::string cli_log = *work_ + "/run-cli.log";
-  ASSERT_EQ(RunProcess({VenvDir(python) + "/bin/trainer-cli"}, kEnv, *work_, cli_log,
-                       absl::Seconds(60))
-                .value(),
-            0)
+  ASSERT_EQ(RunProcess({VenvDir(python) + "/bin/trainer-cli"}, kEnv, *work_, cli_log, absl::Seconds(60)).value(), 0)
       << ReadFile(cli_log);
   EXPECT_THAT(ReadFile(cli_log), HasSubstr("KILN-MARKER-1"));
   EXPECT_THAT(ReadFile(VenvDir(python) + "/install.log"), HasSubstr("Successfully installed"));
@@ -176,9 +170,7 @@ TEST_F(VenvCacheTest, SameInputsReuseChangedFileGetsNewVenv) {
   ASSERT_TRUE(changed.ok()) << changed.status();
   EXPECT_NE(*changed, python);
   const std::string log = *work_ + "/run-changed.log";
-  ASSERT_EQ(RunProcess({*changed, "-m", "trainer.task"}, kEnv, *work_, log, absl::Seconds(60))
-                .value(),
-            0);
+  ASSERT_EQ(RunProcess({*changed, "-m", "trainer.task"}, kEnv, *work_, log, absl::Seconds(60)).value(), 0);
   EXPECT_THAT(ReadFile(log), HasSubstr("KILN-MARKER-2"));
   EXPECT_TRUE(fs::exists(python));
 }
@@ -187,8 +179,7 @@ TEST_F(VenvCacheTest, UnsatisfiableRequirementIsFailedPreconditionWithPipsReason
   absl::StatusOr<std::string> result = cache_->Prepare(kPython, {*broken_});
   ASSERT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition) << result.status();
   EXPECT_THAT(result.status().message(), HasSubstr("definitely-not-on-disk-pkg"));
-  EXPECT_THAT(result.status().message(),
-              HasSubstr("No matching distribution found for definitely-not-on-disk-pkg"));
+  EXPECT_THAT(result.status().message(), HasSubstr("No matching distribution found for definitely-not-on-disk-pkg"));
   EXPECT_THAT(result.status().message(), HasSubstr("last lines of install.log"));
   for (const auto& entry : fs::directory_iterator(*work_ + "/shared-venvs")) {
     EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr(".build-")));
@@ -196,14 +187,11 @@ TEST_F(VenvCacheTest, UnsatisfiableRequirementIsFailedPreconditionWithPipsReason
 }
 
 TEST_F(VenvCacheTest, MissingFileIsNotFoundBadNameIsInvalid) {
-  absl::StatusOr<std::string> result =
-      cache_->Prepare(kPython, {*trainer_, *work_ + "/nowhere/pkg-1.0.tar.gz"});
+  absl::StatusOr<std::string> result = cache_->Prepare(kPython, {*trainer_, *work_ + "/nowhere/pkg-1.0.tar.gz"});
   EXPECT_EQ(result.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(result.status().message(), HasSubstr("nowhere/pkg-1.0.tar.gz"));
-  EXPECT_EQ(cache_->Prepare(kPython, {*work_ + "/setup.py"}).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(cache_->Prepare(*work_ + "/no-python", {}).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(cache_->Prepare(kPython, {*work_ + "/setup.py"}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(cache_->Prepare(*work_ + "/no-python", {}).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(VenvCacheTest, MissingVenvModuleAndTimeout) {
@@ -229,8 +217,7 @@ TEST_F(VenvCacheTest, ConcurrentPreparesOfOneKeyBuildOnce) {
   const std::string counter = *work_ + "/concurrent-count";
   const std::string counting = *work_ + "/fake/counting-python";
   WriteFile(counting,
-            absl::StrCat("#!/bin/sh\n[ \"$2\" = venv ] && echo venv >> ", counter,
-                         "\nexec /usr/bin/python3 \"$@\"\n"),
+            absl::StrCat("#!/bin/sh\n[ \"$2\" = venv ] && echo venv >> ", counter, "\nexec /usr/bin/python3 \"$@\"\n"),
             true);
   VenvCache cache({.root = *work_ + "/concurrent-venvs"});
   absl::StatusOr<std::string> results[2];
@@ -247,10 +234,8 @@ TEST_F(VenvCacheTest, ConcurrentPreparesOfOneKeyBuildOnce) {
 
 TEST_F(VenvCacheTest, EvictsLeastRecentlyUsedButNeverAcquired) {
   // Distinct keys without pip: the base python's path is part of the key.
-  const std::string a = kPython, b = "/usr/bin/../bin/python3", c = "/usr/bin/./python3",
-                    d = "/usr//bin/python3";
-  VenvCache cache({.root = *work_ + "/evict-venvs", .max_entries = 2,
-                   .eviction_grace = absl::ZeroDuration()});
+  const std::string a = kPython, b = "/usr/bin/../bin/python3", c = "/usr/bin/./python3", d = "/usr//bin/python3";
+  VenvCache cache({.root = *work_ + "/evict-venvs", .max_entries = 2, .eviction_grace = absl::ZeroDuration()});
   absl::StatusOr<std::string> venv_a = cache.Prepare(a, {});
   ASSERT_TRUE(venv_a.ok()) << venv_a.status();
   cache.Acquire(*venv_a);

@@ -109,8 +109,8 @@ absl::StatusOr<std::optional<FileLock>> FileLock::TryLock(const std::string& pat
     }
     // An evictor may have unlinked the file after we opened it: then our lock guards nothing.
     struct stat held, current;
-    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &current) == 0 &&
-        held.st_dev == current.st_dev && held.st_ino == current.st_ino) {
+    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &current) == 0 && held.st_dev == current.st_dev &&
+        held.st_ino == current.st_ino) {
       return std::optional<FileLock>(FileLock(fd));
     }
     ::close(fd);
@@ -155,8 +155,7 @@ std::string ExtractPipErrors(absl::string_view log) {
   return absl::StrJoin(errors, "\n");
 }
 
-absl::Status RewritePathInTextFiles(const std::string& dir, absl::string_view from,
-                                    absl::string_view to) {
+absl::Status RewritePathInTextFiles(const std::string& dir, absl::string_view from, absl::string_view to) {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
     std::error_code entry_ec;

@@ -65,8 +65,7 @@ std::string ExtractPipErrors(absl::string_view log);
 
 // Replaces `from` with `to` in text files directly in `dir` that contain it (shebangs of
 // console scripts, activate scripts, pyvenv.cfg); binaries and symlinks are left alone.
-absl::Status RewritePathInTextFiles(const std::string& dir, absl::string_view from,
-                                    absl::string_view to);
+absl::Status RewritePathInTextFiles(const std::string& dir, absl::string_view from, absl::string_view to);
 
 // Removes a tree without following symlinks; missing is fine.
 void RemoveTree(const std::string& path);

@@ -29,8 +29,7 @@ class VenvFilesTest : public ::testing::Test {
 TEST_F(VenvFilesTest, Sha256MatchesKnownVectors) {
   Sha256 hash;
   hash.Update("abc");
-  EXPECT_EQ(absl::BytesToHexString(hash.Finish()),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(absl::BytesToHexString(hash.Finish()), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   std::ofstream(dir_ + "/f") << "abc";
   EXPECT_EQ(absl::BytesToHexString(Sha256OfFile(dir_ + "/f").value()),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
@@ -55,9 +54,7 @@ TEST_F(VenvFilesTest, FileLockExcludesAndSurvivesUnlink) {
   EXPECT_FALSE(second->has_value());
   EXPECT_EQ(FileLock::Lock(path, absl::Now() + absl::Milliseconds(50)).status().code(),
             absl::StatusCode::kDeadlineExceeded);
-  {
-    FileLock released = std::move(*held);
-  }
+  { FileLock released = std::move(*held); }
   second = FileLock::TryLock(path);
   ASSERT_TRUE(second.ok());
   EXPECT_TRUE(second->has_value());

@@ -1,6 +1,6 @@
 // ModelRegistry: uploads and deletes (the reads and alias changes are in model_registry_queries.cc).
-#include "protojson/proto_time.h"
 #include "registry/model_registry.h"
+#include "protojson/proto_time.h"
 
 #include <unistd.h>
 
@@ -30,14 +30,14 @@ std::string UniqueName() {
 // The fields of an uploaded model that are the server's to set.
 Model InputFields(const Model& in) {
   Model m = in;
-  for (int field : {Model::kNameFieldNumber, Model::kVersionIdFieldNumber, Model::kVersionCreateTimeFieldNumber,
-                    Model::kVersionUpdateTimeFieldNumber, Model::kCreateTimeFieldNumber, Model::kUpdateTimeFieldNumber,
-                    Model::kTrainingPipelineFieldNumber, Model::kSupportedExportFormatsFieldNumber,
-                    Model::kSupportedDeploymentResourcesTypesFieldNumber, Model::kSupportedInputStorageFormatsFieldNumber,
-                    Model::kSupportedOutputStorageFormatsFieldNumber, Model::kDeployedModelsFieldNumber,
-                    Model::kEtagFieldNumber, Model::kModelSourceInfoFieldNumber, Model::kOriginalModelInfoFieldNumber,
-                    Model::kMetadataArtifactFieldNumber, Model::kSatisfiesPzsFieldNumber, Model::kSatisfiesPziFieldNumber,
-                    Model::kCheckpointsFieldNumber}) {
+  for (int field :
+       {Model::kNameFieldNumber, Model::kVersionIdFieldNumber, Model::kVersionCreateTimeFieldNumber,
+        Model::kVersionUpdateTimeFieldNumber, Model::kCreateTimeFieldNumber, Model::kUpdateTimeFieldNumber,
+        Model::kTrainingPipelineFieldNumber, Model::kSupportedExportFormatsFieldNumber,
+        Model::kSupportedDeploymentResourcesTypesFieldNumber, Model::kSupportedInputStorageFormatsFieldNumber,
+        Model::kSupportedOutputStorageFormatsFieldNumber, Model::kDeployedModelsFieldNumber, Model::kEtagFieldNumber,
+        Model::kModelSourceInfoFieldNumber, Model::kOriginalModelInfoFieldNumber, Model::kMetadataArtifactFieldNumber,
+        Model::kSatisfiesPzsFieldNumber, Model::kSatisfiesPziFieldNumber, Model::kCheckpointsFieldNumber}) {
     m.GetReflection()->ClearField(&m, Model::descriptor()->FindFieldByNumber(field));
   }
   return m;
@@ -95,7 +95,8 @@ absl::StatusOr<ModelRegistry::UploadResult> ModelRegistry::Upload(const UploadRe
     }
     if (!request.parent_model.empty()) return internal::GetModelRecord(tx, parent_ref.ModelName()).status();
     if (!request.model_id.empty() && tx.Get(absl::StrCat(request.parent, "/models/", request.model_id)).ok()) {
-      return absl::AlreadyExistsError(absl::StrCat("Model ", request.parent, "/models/", request.model_id, " already exists."));
+      return absl::AlreadyExistsError(
+          absl::StrCat("Model ", request.parent, "/models/", request.model_id, " already exists."));
     }
     return absl::OkStatus();
   }));
@@ -132,7 +133,8 @@ absl::StatusOr<ModelRegistry::UploadResult> ModelRegistry::Upload(const UploadRe
         // The version was deleted since: upload anew.
       }
     }
-    if (repeat) return absl::AbortedError("the model version for this idempotency key was deleted during the upload; retry");
+    if (repeat)
+      return absl::AbortedError("the model version for this idempotency key was deleted during the upload; retry");
     absl::Time now = clock_->Now();
     Model record;
     bool new_model = request.parent_model.empty();
@@ -143,7 +145,8 @@ absl::StatusOr<ModelRegistry::UploadResult> ModelRegistry::Upload(const UploadRe
         id = absl::StrCat(n);
       }
       record.set_name(absl::StrCat(request.parent, "/models/", id));
-      if (tx.Get(record.name()).ok()) return absl::AlreadyExistsError(absl::StrCat("Model ", record.name(), " already exists."));
+      if (tx.Get(record.name()).ok())
+        return absl::AlreadyExistsError(absl::StrCat("Model ", record.name(), " already exists."));
       record.set_display_name(request.model.display_name());
       record.set_description(request.model.description());
       *record.mutable_create_time() = protojson::ToTimestamp(now);
@@ -222,9 +225,10 @@ absl::Status ModelRegistry::DeleteVersion(absl::string_view name, const InCommit
     std::string version_name = internal::VersionName(version.name(), version.version_id());
     for (const std::string& a : version.version_aliases()) {
       if (a == kDefaultAlias) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "Model version ", version_name, " is the default version; make another version the default "
-            "(mergeVersionAliases with \"default\") or delete the whole model."));
+        return absl::FailedPreconditionError(
+            absl::StrCat("Model version ", version_name,
+                         " is the default version; make another version the default "
+                         "(mergeVersionAliases with \"default\") or delete the whole model."));
       }
     }
     KILN_ASSIGN_OR_RETURN(Model record, internal::GetModelRecord(tx, version.name()));
@@ -298,7 +302,8 @@ absl::StatusOr<std::string> ModelRegistry::Digest(absl::string_view name) const 
   std::string digest;
   KILN_RETURN_IF_ERROR(store_->Read([&](store::Transaction& tx) -> absl::Status {
     KILN_ASSIGN_OR_RETURN(Model version, internal::ResolveVersion(tx, ref));
-    absl::StatusOr<std::string> d = tx.GetMeta(internal::DigestKey(internal::VersionName(version.name(), version.version_id())));
+    absl::StatusOr<std::string> d =
+        tx.GetMeta(internal::DigestKey(internal::VersionName(version.name(), version.version_id())));
     if (d.ok()) digest = *d;
     return d.ok() || absl::IsNotFound(d.status()) ? absl::OkStatus() : d.status();
   }));

@@ -167,13 +167,14 @@ absl::StatusOr<Model> ModelRegistry::UpdateModel(const Model& model, const googl
   const bool version_update = ref.HasVersionId() || (!ref.version.empty() && ref.version != "-");
   if (mask.paths().empty()) return FieldError("updateMask", "is required");
   for (const std::string& path : mask.paths()) {
-    bool ok = path == "labels" || (version_update ? path == "version_description"
-                                                  : path == "display_name" || path == "description");
+    bool ok = path == "labels" ||
+              (version_update ? path == "version_description" : path == "display_name" || path == "description");
     if (!ok) {
-      return FieldError("updateMask",
-                        absl::StrCat("\"", path, "\" cannot be updated ",
-                                     version_update ? "on a version (name with @): version_description, labels"
-                                                    : "on a model (name without @): display_name, description, labels"));
+      return FieldError(
+          "updateMask",
+          absl::StrCat("\"", path, "\" cannot be updated ",
+                       version_update ? "on a version (name with @): version_description, labels"
+                                      : "on a model (name without @): display_name, description, labels"));
     }
     if (path == "display_name") KILN_RETURN_IF_ERROR(ValidateDisplayName("model.displayName", model.display_name()));
     if (path == "labels") KILN_RETURN_IF_ERROR(ValidateLabels("model.labels", model.labels()));

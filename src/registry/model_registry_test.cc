@@ -193,9 +193,8 @@ TEST_F(ModelRegistryTest, FailedUploadsLeaveNothingBehind) {
   EXPECT_EQ(registry_->Upload(Request("m", "gs://data/empty")).status().code(), absl::StatusCode::kFailedPrecondition);
 
   Put("data/out/model.pkl", "w");
-  auto failed = registry_->Upload(Request("m", "gs://data/out/"), [](store::Transaction&, const auto&) {
-    return absl::InternalError("hook failed");
-  });
+  auto failed = registry_->Upload(Request("m", "gs://data/out/"),
+                                  [](store::Transaction&, const auto&) { return absl::InternalError("hook failed"); });
   EXPECT_EQ(failed.status().message(), "hook failed");
   EXPECT_FALSE(fs::exists(root_ / "storage/kiln-registry/projects"));
   EXPECT_THAT(registry_->ListModels({.parent = "projects/p/locations/l"})->models, IsEmpty());
@@ -254,16 +253,17 @@ TEST_F(ModelRegistryTest, ListFiltersAndPages) {
   ASSERT_TRUE(page.ok()) << page.status();
   ASSERT_EQ(page->models.size(), 2u);
   ASSERT_FALSE(page->next_page_token.empty());
-  auto next = registry_->ListModels(
-      {.parent = "projects/p/locations/l", .page_size = 2, .page_token = page->next_page_token});
+  auto next =
+      registry_->ListModels({.parent = "projects/p/locations/l", .page_size = 2, .page_token = page->next_page_token});
   ASSERT_EQ(next->models.size(), 1u);
   EXPECT_EQ(next->models[0].display_name(), "c");
   EXPECT_EQ(registry_->ListModels({.parent = "projects/p/locations/l", .filter = "labels.team=y"})->models.size(), 2u);
   EXPECT_EQ(registry_->ListModels({.parent = "projects/p/locations/l", .filter = "display_name=\"b\""})->models.size(),
             1u);
-  EXPECT_EQ(registry_->ListModels({.parent = "projects/p/locations/l", .filter = "create_time>\"2026-01-01T00:00:00Z\""})
-                ->models.size(),
-            2u);
+  EXPECT_EQ(
+      registry_->ListModels({.parent = "projects/p/locations/l", .filter = "create_time>\"2026-01-01T00:00:00Z\""})
+          ->models.size(),
+      2u);
   EXPECT_EQ(registry_->ListModels({.parent = "projects/p/locations/l", .filter = "nope=1"}).status().code(),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(registry_->ListVersions({.parent = "projects/p/locations/l/models/99"}).status().code(),

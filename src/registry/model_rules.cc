@@ -104,8 +104,10 @@ absl::Status ValidateLabels(absl::string_view path, const google::protobuf::Map<
   if (labels.size() > 64) return FieldError(path, absl::StrCat("at most 64 labels, got ", labels.size()));
   for (const auto& [key, value] : labels) {
     std::string where = absl::StrCat(path, ".", key);
-    if (key.empty() || !absl::ascii_islower(key[0])) return FieldError(where, "label keys must start with a lowercase letter");
-    if (key.size() > 63 || value.size() > 63) return FieldError(where, "label keys and values must be at most 63 characters");
+    if (key.empty() || !absl::ascii_islower(key[0]))
+      return FieldError(where, "label keys must start with a lowercase letter");
+    if (key.size() > 63 || value.size() > 63)
+      return FieldError(where, "label keys and values must be at most 63 characters");
     for (char c : key + value) {
       if (!IsLabelChar(c)) return FieldError(where, "labels may hold only lowercase letters, digits, '_' and '-'");
     }

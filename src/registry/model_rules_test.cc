@@ -22,9 +22,9 @@ TEST(ModelRefTest, ParsesModelsVersionsAndAliases) {
   EXPECT_FALSE(alias->HasVersionId());
   EXPECT_EQ(alias->version, "prod");
   EXPECT_TRUE(ModelRef::Parse("projects/p/locations/l/models/12@-").ok());
-  for (const char* bad : {"projects/p/locations/l/models", "projects/p/locations/l/customJobs/1",
-                          "projects/p/locations/l/models/Bad", "projects/p/locations/l/models/1@", "models/1",
-                          "projects/p/locations/l/models/1@Prod"}) {
+  for (const char* bad :
+       {"projects/p/locations/l/models", "projects/p/locations/l/customJobs/1", "projects/p/locations/l/models/Bad",
+        "projects/p/locations/l/models/1@", "models/1", "projects/p/locations/l/models/1@Prod"}) {
     EXPECT_EQ(ModelRef::Parse(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
   }
 }

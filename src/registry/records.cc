@@ -1,5 +1,5 @@
-#include "protojson/proto_time.h"
 #include "registry/records.h"
+#include "protojson/proto_time.h"
 
 #include <algorithm>
 
@@ -89,8 +89,10 @@ Model View(const Model& version, const Model& record) {
 }
 
 absl::Status PutVersion(store::Transaction& tx, const Model& version, bool insert) {
-  store::Resource r{.name = VersionName(version.name(), version.version_id()), .kind = kVersionsKind,
-                    .parent = version.name(), .data = version.SerializeAsString()};
+  store::Resource r{.name = VersionName(version.name(), version.version_id()),
+                    .kind = kVersionsKind,
+                    .parent = version.name(),
+                    .data = version.SerializeAsString()};
   return insert ? tx.Insert(r) : tx.Update(r);
 }
 
@@ -101,8 +103,11 @@ absl::Status SaveModelRecord(store::Transaction& tx, const Model& model_fields, 
   for (const Model& v : versions) {
     if (HasAlias(v, kDefaultAlias)) def = &v;
   }
-  if (def == nullptr) return absl::InternalError(absl::StrCat("model ", model_fields.name(), " has no default version"));
-  store::Resource r{.name = model_fields.name(), .kind = kModelsKind, .parent = std::string(location),
+  if (def == nullptr)
+    return absl::InternalError(absl::StrCat("model ", model_fields.name(), " has no default version"));
+  store::Resource r{.name = model_fields.name(),
+                    .kind = kModelsKind,
+                    .parent = std::string(location),
                     .data = View(*def, model_fields).SerializeAsString()};
   return insert ? tx.Insert(r) : tx.Update(r);
 }

@@ -86,7 +86,8 @@ absl::Status Walk(const fs::path& root, absl::string_view uri, std::vector<std::
                   std::vector<std::string>* dirs) {
   std::error_code ec;
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec);
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot read model artifacts at ", uri, ": ", ec.message()));
+  if (ec)
+    return absl::FailedPreconditionError(absl::StrCat("cannot read model artifacts at ", uri, ": ", ec.message()));
   for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (ec) break;
     std::string rel = it->path().lexically_relative(root).string();
@@ -101,11 +102,12 @@ absl::Status Walk(const fs::path& root, absl::string_view uri, std::vector<std::
     } else if (fs::is_regular_file(st)) {
       if (rel != kDigestFile) files->push_back(rel);
     } else {
-      return absl::FailedPreconditionError(
-          absl::StrCat("model artifacts at ", uri, " hold the special file ", rel, "; kiln registers regular files only"));
+      return absl::FailedPreconditionError(absl::StrCat("model artifacts at ", uri, " hold the special file ", rel,
+                                                        "; kiln registers regular files only"));
     }
   }
-  if (ec) return absl::FailedPreconditionError(absl::StrCat("cannot read model artifacts at ", uri, ": ", ec.message()));
+  if (ec)
+    return absl::FailedPreconditionError(absl::StrCat("cannot read model artifacts at ", uri, ": ", ec.message()));
   std::sort(files->begin(), files->end());
   std::sort(dirs->begin(), dirs->end());
   return absl::OkStatus();

@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,8 +48,8 @@ class FakeRuntime final : public Runtime {
     if (!next_launch_error_.ok()) return std::exchange(next_launch_error_, absl::OkStatus());
     launches_.push_back(spec);
     int64_t n = static_cast<int64_t>(launches_.size());
-    ReplicaHandle handle{.replica_dir = spec.replica_dir, .shim_pid = 1000 + n,
-                         .shim_start_ticks = n, .boot_id = "fake-boot"};
+    ReplicaHandle handle{
+        .replica_dir = spec.replica_dir, .shim_pid = 1000 + n, .shim_start_ticks = n, .boot_id = "fake-boot"};
     handles_.push_back(handle);
     statuses_[spec.replica_dir] = ReplicaStatus{};
     return handle;

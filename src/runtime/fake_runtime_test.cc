@@ -41,8 +41,7 @@ TEST(FakeRuntimeTest, RecordsLaunchesAndReportsWhatTheTestSets) {
 TEST(FakeRuntimeTest, FailNextLaunchFailsOnce) {
   FakeRuntime runtime;
   runtime.FailNextLaunch(absl::ResourceExhaustedError("no"));
-  EXPECT_EQ(runtime.Launch({.replica_dir = "/r", .argv = {"x"}}).status().code(),
-            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(runtime.Launch({.replica_dir = "/r", .argv = {"x"}}).status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(runtime.Launch({.replica_dir = "/r", .argv = {"x"}}).ok());
   EXPECT_EQ(runtime.launches().size(), 1u);
 }

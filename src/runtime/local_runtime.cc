@@ -35,13 +35,10 @@ int PidfdSendSignal(int pidfd, int sig) {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
 }
 
-absl::Status Errno(int error, absl::string_view what) {
-  return absl::ErrnoToStatus(error, what);
-}
+absl::Status Errno(int error, absl::string_view what) { return absl::ErrnoToStatus(error, what); }
 
 bool SameBoot(const ReplicaHandle& handle) {
-  return handle.boot_id.empty() || internal::BootId().empty() ||
-         handle.boot_id == internal::BootId();
+  return handle.boot_id.empty() || internal::BootId().empty() || handle.boot_id == internal::BootId();
 }
 
 // The shim named by `handle`, checked against pid reuse.
@@ -71,15 +68,13 @@ absl::StatusOr<VerifiedShim> OpenVerifiedShim(const ReplicaHandle& handle) {
 
 bool ShimAlive(const ReplicaHandle& handle) {
   if (!SameBoot(handle)) return false;
-  absl::StatusOr<internal::ProcStat> stat =
-      internal::ReadProcStat(static_cast<pid_t>(handle.shim_pid));
+  absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(static_cast<pid_t>(handle.shim_pid));
   return stat.ok() && stat->start_ticks == handle.shim_start_ticks && !stat->zombie;
 }
 
 // exit.json as a status; NOT_FOUND when there is none yet.
 absl::StatusOr<ReplicaStatus> ReadExit(const ReplicaHandle& handle) {
-  KILN_ASSIGN_OR_RETURN(std::string text,
-                        internal::ReadFile(JoinPath(handle.replica_dir, internal::kExitFile)));
+  KILN_ASSIGN_OR_RETURN(std::string text, internal::ReadFile(JoinPath(handle.replica_dir, internal::kExitFile)));
   absl::StatusOr<internal::ExitRecord> record = internal::ExitRecordFromJson(text);
   if (!record.ok()) {
     return absl::DataLossError(absl::StrCat(handle.replica_dir, ": ", record.status().message()));
@@ -133,9 +128,7 @@ LocalRuntime::LocalRuntime(Options options, int epoll_fd, int wake_fd)
     : options_(std::move(options)),
       epoll_fd_(epoll_fd),
       wake_fd_(wake_fd),
-      pool_({.shim_path = options_.shim_path,
-             .slot_root = options_.slot_root,
-             .size = options_.warm}) {
+      pool_({.shim_path = options_.shim_path, .slot_root = options_.slot_root, .size = options_.warm}) {
   refill_requested_ = true;  // the first Launch finds what it needs ready
   watcher_ = std::thread([this] { WatchLoop(); });
   Wake();

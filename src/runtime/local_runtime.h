@@ -116,7 +116,7 @@ class LocalRuntime final : public Runtime {
   const int wake_fd_;  // eventfd; epoll cookie 0
 
   std::mutex mu_;
-  absl::flat_hash_map<uint64_t, Watch> watches_;         // by epoll cookie; guarded by mu_
+  absl::flat_hash_map<uint64_t, Watch> watches_;          // by epoll cookie; guarded by mu_
   absl::flat_hash_map<int64_t, uint64_t> cookie_by_pid_;  // shim pid → cookie; guarded by mu_
   uint64_t next_cookie_ = 1;                              // guarded by mu_
   std::vector<ReplicaHandle> pending_;                    // guarded by mu_

@@ -202,8 +202,8 @@ TEST_F(LocalRuntimeTest, AHandleWithOtherStartTicksIsNotTreatedAsAlive) {
   ASSERT_TRUE(runtime_->Stop(recycled, absl::ZeroDuration()).ok());
   EXPECT_EQ(ReadOrEmpty(handle, internal::kStopFile), "");  // the real shim was not asked
 
-  ReplicaHandle self{.replica_dir = handle.replica_dir, .shim_pid = ::getpid(),
-                     .shim_start_ticks = 1, .boot_id = handle.boot_id};
+  ReplicaHandle self{
+      .replica_dir = handle.replica_dir, .shim_pid = ::getpid(), .shim_start_ticks = 1, .boot_id = handle.boot_id};
   EXPECT_EQ(PollOrDie(*runtime_, self).state, State::kLost);
   ReplicaHandle other_boot = handle;
   other_boot.boot_id = "another-boot";
@@ -230,8 +230,7 @@ TEST_F(LocalRuntimeTest, TheShimHoldsNoneOfTheParentsDescriptors) {
   ::close(leaked[1]);
   ASSERT_GT(replica, 0);
 
-  std::vector<std::pair<int, std::string>> shim_fds =
-      OpenDescriptors(static_cast<pid_t>(handle.shim_pid));
+  std::vector<std::pair<int, std::string>> shim_fds = OpenDescriptors(static_cast<pid_t>(handle.shim_pid));
   std::vector<std::string> unexpected;
   std::vector<std::string> shim_pipes;  // the read ends of the replica's stdout and stderr
   for (const auto& [fd, target] : shim_fds) {

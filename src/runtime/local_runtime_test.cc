@@ -71,8 +71,7 @@ TEST_F(LocalRuntimeTest, EnvironmentIsExactlyTheSpecs) {
 }
 
 TEST_F(LocalRuntimeTest, ArgvIsPassedVerbatimWithoutAShell) {
-  std::vector<std::string> args = {"$(whoami); rm -rf x", "a b", "'q' \"d\"", "", "*", "~",
-                                   "`id`", "x > y"};
+  std::vector<std::string> args = {"$(whoami); rm -rf x", "a b", "'q' \"d\"", "", "*", "~", "`id`", "x > y"};
   std::vector<std::string> helper_args = {"print-args"};
   helper_args.insert(helper_args.end(), args.begin(), args.end());
   ReplicaHandle handle = Launch(Spec("r", helper_args));
@@ -97,8 +96,7 @@ TEST_F(LocalRuntimeTest, ExecFailureExits127WithTheReasonInTheLog) {
   ReplicaStatus status = PollOrDie(*runtime_, handle);
   EXPECT_EQ(status.state, State::kExited);
   EXPECT_EQ(status.exit_code, 127);
-  EXPECT_THAT(Log(handle),
-              HasSubstr("kiln-shim: cannot run 'kiln-no-such-program': No such file or directory"));
+  EXPECT_THAT(Log(handle), HasSubstr("kiln-shim: cannot run 'kiln-no-such-program': No such file or directory"));
 }
 
 TEST_F(LocalRuntimeTest, ExecOfANonExecutableFileExits127) {
@@ -145,8 +143,7 @@ TEST_F(LocalRuntimeTest, LaunchCreatesMissingParentsAndWritesItsFiles) {
   ReplicaHandle handle = Launch(Spec("jobs/123/workerpool0-0", {"exit", "0"}));
   ASSERT_TRUE(WaitForExit(handle));
   EXPECT_EQ(handle.replica_dir, root_ + "/jobs/123/workerpool0-0");
-  for (const char* name : {internal::kSpecFile, internal::kReplicaPidFile, internal::kLogFile,
-                           internal::kExitFile}) {
+  for (const char* name : {internal::kSpecFile, internal::kReplicaPidFile, internal::kLogFile, internal::kExitFile}) {
     EXPECT_TRUE(internal::ReadFile(internal::JoinPath(handle.replica_dir, name)).ok()) << name;
   }
   EXPECT_FALSE(internal::ReadFile(internal::JoinPath(handle.replica_dir, internal::kExitTempFile)).ok());

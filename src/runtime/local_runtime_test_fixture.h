@@ -63,8 +63,8 @@ class LocalRuntimeTest : public ::testing::Test {
   // A LocalRuntime (with a warm pool of `warm`, slots in SlotRoot()) whose exit callback
   // counts exits per replica_dir into exits_.
   std::unique_ptr<LocalRuntime> NewRuntime(int warm = 1) {
-    absl::StatusOr<std::unique_ptr<LocalRuntime>> runtime = LocalRuntime::Create(
-        {.shim_path = KILN_SHIM_PATH, .slot_root = SlotRoot(), .warm = warm});
+    absl::StatusOr<std::unique_ptr<LocalRuntime>> runtime =
+        LocalRuntime::Create({.shim_path = KILN_SHIM_PATH, .slot_root = SlotRoot(), .warm = warm});
     if (!runtime.ok()) {
       ADD_FAILURE() << runtime.status();
       return nullptr;
@@ -119,14 +119,11 @@ class LocalRuntimeTest : public ::testing::Test {
   }
 
   static std::string ReadOrEmpty(const ReplicaHandle& handle, const char* name) {
-    absl::StatusOr<std::string> text =
-        internal::ReadFile(internal::JoinPath(handle.replica_dir, name));
+    absl::StatusOr<std::string> text = internal::ReadFile(internal::JoinPath(handle.replica_dir, name));
     return text.ok() ? *text : std::string();
   }
 
-  static std::string Log(const ReplicaHandle& handle) {
-    return ReadOrEmpty(handle, internal::kLogFile);
-  }
+  static std::string Log(const ReplicaHandle& handle) { return ReadOrEmpty(handle, internal::kLogFile); }
 
   // The replica's pid (= process group id) from replica.pid; 0 if not written.
   static pid_t ReplicaPid(const ReplicaHandle& handle) {
@@ -165,8 +162,7 @@ class LocalRuntimeTest : public ::testing::Test {
       if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
       absl::StatusOr<std::string> comm = internal::ReadFile(absl::StrCat("/proc/", pid, "/comm"));
       absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(pid);
-      if (!comm.ok() || *comm != "kiln-shim\n" || !stat.ok() || stat->parent_pid != ::getpid() ||
-          stat->zombie) {
+      if (!comm.ok() || *comm != "kiln-shim\n" || !stat.ok() || stat->parent_pid != ::getpid() || stat->zombie) {
         continue;
       }
       bool handed = false;
@@ -180,8 +176,7 @@ class LocalRuntimeTest : public ::testing::Test {
   static bool ProcessGone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
 
   static bool ShimIsSameProcess(const ReplicaHandle& handle) {
-    absl::StatusOr<internal::ProcStat> stat =
-        internal::ReadProcStat(static_cast<pid_t>(handle.shim_pid));
+    absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(static_cast<pid_t>(handle.shim_pid));
     return stat.ok() && stat->start_ticks == handle.shim_start_ticks;
   }
 
@@ -199,8 +194,7 @@ class LocalRuntimeTest : public ::testing::Test {
   }
 
   static bool ShimIsZombie(const ReplicaHandle& handle) {
-    absl::StatusOr<internal::ProcStat> stat =
-        internal::ReadProcStat(static_cast<pid_t>(handle.shim_pid));
+    absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(static_cast<pid_t>(handle.shim_pid));
     return stat.ok() && stat->zombie;
   }
 

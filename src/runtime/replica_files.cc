@@ -60,15 +60,11 @@ std::string SpecToJson(const ReplicaSpec& spec, const ReplicaHandle& shim) {
   Json json = {{"argv", spec.argv},
                {"env", spec.env},
                {"working_dir", spec.working_dir},
-               {"shim",
-                {{"pid", shim.shim_pid},
-                 {"start_ticks", shim.shim_start_ticks},
-                 {"boot_id", shim.boot_id}}}};
+               {"shim", {{"pid", shim.shim_pid}, {"start_ticks", shim.shim_start_ticks}, {"boot_id", shim.boot_id}}}};
   return json.dump();
 }
 
-absl::StatusOr<ReplicaHandle> ShimOfSpec(absl::string_view spec_json,
-                                         const std::string& replica_dir) {
+absl::StatusOr<ReplicaHandle> ShimOfSpec(absl::string_view spec_json, const std::string& replica_dir) {
   Json json = Json::parse(spec_json.begin(), spec_json.end(), nullptr, /*allow_exceptions=*/false);
   if (!json.is_object()) return absl::InvalidArgumentError("spec.json: not a JSON object");
   auto shim = json.find("shim");
@@ -92,9 +88,8 @@ absl::StatusOr<ExitRecord> ExitRecordFromJson(absl::string_view text) {
   auto signal = json.find("signal");
   auto stopped = json.find("stopped_by_kiln");
   auto end = json.find("end_time");
-  if (code == json.end() || !code->is_number_integer() || signal == json.end() ||
-      !signal->is_number_integer() || stopped == json.end() || !stopped->is_boolean() ||
-      end == json.end() || !end->is_string()) {
+  if (code == json.end() || !code->is_number_integer() || signal == json.end() || !signal->is_number_integer() ||
+      stopped == json.end() || !stopped->is_boolean() || end == json.end() || !end->is_string()) {
     return absl::InvalidArgumentError("exit.json: missing or mistyped field");
   }
   ExitRecord record;
@@ -132,16 +127,14 @@ absl::Status WriteFile(const std::string& path, absl::string_view content) {
   return WriteToPath(path, content, /*sync=*/false);
 }
 
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view content,
-                                 bool durable) {
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, bool durable) {
   std::string temp = absl::StrCat(path, ".tmp");
   absl::Status status = WriteToPath(temp, content, durable);
   if (!status.ok()) return status;
   if (::rename(temp.c_str(), path.c_str()) != 0) return ErrnoError(errno, "rename", temp);
   if (durable) {
     size_t slash = path.find_last_of('/');
-    std::string dir(slash == std::string::npos ? absl::string_view(".")
-                                               : absl::string_view(path).substr(0, slash + 1));
+    std::string dir(slash == std::string::npos ? absl::string_view(".") : absl::string_view(path).substr(0, slash + 1));
     int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) return ErrnoError(errno, "open", dir);
     int rc = ::fsync(fd);
@@ -176,8 +169,7 @@ absl::StatusOr<ProcStat> ReadProcStat(pid_t pid) {
 const std::string& BootId() {
   static const std::string* const kBootId = [] {
     auto text = ReadFile("/proc/sys/kernel/random/boot_id");
-    return new std::string(
-        text.ok() ? std::string(absl::StripAsciiWhitespace(*text)) : std::string());
+    return new std::string(text.ok() ? std::string(absl::StripAsciiWhitespace(*text)) : std::string());
   }();
   return *kBootId;
 }

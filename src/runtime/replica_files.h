@@ -35,8 +35,7 @@ std::string SpecToJson(const ReplicaSpec& spec, const ReplicaHandle& shim);
 
 // The handle of the shim a spec.json names, for `replica_dir`. NOT_FOUND if it names none,
 // INVALID_ARGUMENT if it is malformed.
-absl::StatusOr<ReplicaHandle> ShimOfSpec(absl::string_view spec_json,
-                                         const std::string& replica_dir);
+absl::StatusOr<ReplicaHandle> ShimOfSpec(absl::string_view spec_json, const std::string& replica_dir);
 
 // Parses exit.json as kiln-shim writes it (FormatExitJson); INVALID_ARGUMENT if malformed.
 absl::StatusOr<ExitRecord> ExitRecordFromJson(absl::string_view json);
@@ -49,8 +48,7 @@ absl::Status WriteFile(const std::string& path, absl::string_view content);
 
 // Writes `path` atomically: "<path>.tmp", then rename. With `durable`, the temporary file is
 // fsync'd before the rename and the folder after it, so the content survives a machine crash.
-absl::Status WriteFileAtomically(const std::string& path, absl::string_view content,
-                                 bool durable);
+absl::Status WriteFileAtomically(const std::string& path, absl::string_view content, bool durable);
 
 // What /proc/<pid>/stat says about a process.
 struct ProcStat {

@@ -29,11 +29,11 @@ TEST(ReplicaHandleTest, SerializeRoundTrips) {
 }
 
 TEST(ReplicaHandleTest, ParseRejectsMalformedText) {
-  for (const char* text : {"", "not json", "[]", R"({"shim_pid": 1, "shim_start_ticks": 1})",
-                           R"({"replica_dir": "/d", "shim_pid": 0, "shim_start_ticks": 1})",
-                           R"({"replica_dir": "/d", "shim_pid": "1", "shim_start_ticks": 1})",
-                           R"({"replica_dir": "/d", "shim_pid": 1})",
-                           R"({"replica_dir": "/d", "shim_pid": 1, "shim_start_ticks": 1,
+  for (const char* text :
+       {"", "not json", "[]", R"({"shim_pid": 1, "shim_start_ticks": 1})",
+        R"({"replica_dir": "/d", "shim_pid": 0, "shim_start_ticks": 1})",
+        R"({"replica_dir": "/d", "shim_pid": "1", "shim_start_ticks": 1})", R"({"replica_dir": "/d", "shim_pid": 1})",
+        R"({"replica_dir": "/d", "shim_pid": 1, "shim_start_ticks": 1,
                                "boot_id": 7})"}) {
     absl::StatusOr<ReplicaHandle> parsed = ReplicaHandle::Parse(text);
     EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << text;
@@ -70,13 +70,10 @@ TEST(ReplicaFilesTest, SpecRoundTrips) {
 }
 
 TEST(ReplicaFilesTest, ShimOfSpecNeedsAWellFormedShim) {
-  EXPECT_EQ(internal::ShimOfSpec(R"({"argv": []})", "/d").status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(internal::ShimOfSpec(R"({"argv": []})", "/d").status().code(), absl::StatusCode::kNotFound);
   for (const char* text : {"", "[]", R"({"shim": 1})", R"({"shim": {"pid": 0, "start_ticks": 1}})",
-                           R"({"shim": {"pid": 1}})",
-                           R"({"shim": {"pid": 1, "start_ticks": 1, "boot_id": 2}})"}) {
-    EXPECT_EQ(internal::ShimOfSpec(text, "/d").status().code(), absl::StatusCode::kInvalidArgument)
-        << text;
+                           R"({"shim": {"pid": 1}})", R"({"shim": {"pid": 1, "start_ticks": 1, "boot_id": 2}})"}) {
+    EXPECT_EQ(internal::ShimOfSpec(text, "/d").status().code(), absl::StatusCode::kInvalidArgument) << text;
   }
 }
 
@@ -89,10 +86,10 @@ TEST(ReplicaFilesTest, ExitTimesAreUtcWithNanoseconds) {
 }
 
 TEST(ReplicaFilesTest, ParseShimSpecRejectsBadShapes) {
-  for (const char* text : {"{", R"({"argv": "x", "env": []})", R"({"argv": [1], "env": []})",
-                           R"({"argv": []})", R"({"argv": [], "env": [], "working_dir": 3})",
-                           R"({"argv": [], "env": [], "shim": {"pid": "1"}})",
-                           R"({"argv": [], "env": [], "shim": 3})"}) {
+  for (const char* text :
+       {"{", R"({"argv": "x", "env": []})", R"({"argv": [1], "env": []})", R"({"argv": []})",
+        R"({"argv": [], "env": [], "working_dir": 3})", R"({"argv": [], "env": [], "shim": {"pid": "1"}})",
+        R"({"argv": [], "env": [], "shim": 3})"}) {
     ShimSpec spec;
     std::string error;
     EXPECT_FALSE(ParseShimSpec(text, &spec, &error)) << text;
@@ -102,10 +99,9 @@ TEST(ReplicaFilesTest, ParseShimSpecRejectsBadShapes) {
 
 TEST(ReplicaFilesTest, ExitRecordRoundTrips) {
   std::string json = FormatExitJson(3, 9, true, 1767225600123456789);
-  EXPECT_EQ(json,
-            R"({"end_time":"2026-01-01T00:00:00.123456789+00:00","exit_code":3,"signal":9,)"
-            R"("stopped_by_kiln":true})"
-            "\n");
+  EXPECT_EQ(json, R"({"end_time":"2026-01-01T00:00:00.123456789+00:00","exit_code":3,"signal":9,)"
+                  R"("stopped_by_kiln":true})"
+                  "\n");
   absl::StatusOr<internal::ExitRecord> parsed = internal::ExitRecordFromJson(json);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(parsed->exit_code, 3);

@@ -11,8 +11,8 @@
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -34,11 +34,10 @@ absl::StatusOr<Piece> ParsePiece(absl::string_view line, const std::string& path
   Piece piece;
   int64_t nanos = 0;
   if (fields.size() != 4 || !absl::SimpleAtoi(fields[0], &piece.offset) ||
-      !absl::SimpleAtoi(fields[1], &piece.length) || !absl::SimpleAtoi(fields[2], &nanos) ||
-      piece.offset < 0 || piece.length <= 0 || (fields[3] != "o" && fields[3] != "e")) {
+      !absl::SimpleAtoi(fields[1], &piece.length) || !absl::SimpleAtoi(fields[2], &nanos) || piece.offset < 0 ||
+      piece.length <= 0 || (fields[3] != "o" && fields[3] != "e")) {
     return absl::DataLossError(
-        absl::StrCat(path, " line ", number, " is not \"<offset> <length> <unix_nanos> <o|e>\": \"",
-                     line, "\""));
+        absl::StrCat(path, " line ", number, " is not \"<offset> <length> <unix_nanos> <o|e>\": \"", line, "\""));
   }
   piece.time = absl::FromUnixNanos(nanos);
   piece.stream = fields[3] == "e" ? LogStream::kStderr : LogStream::kStdout;
@@ -100,9 +99,7 @@ class LogFile {
 
 }  // namespace
 
-std::string LogPath(absl::string_view replica_dir) {
-  return internal::JoinPath(replica_dir, internal::kLogFile);
-}
+std::string LogPath(absl::string_view replica_dir) { return internal::JoinPath(replica_dir, internal::kLogFile); }
 
 void WaitForLogChange(absl::string_view replica_dir, int64_t offset, absl::Duration timeout) {
   const std::string dir(replica_dir);
@@ -182,9 +179,8 @@ absl::Status VisitLogLines(absl::string_view replica_dir, const LogReadOptions& 
       absl::StatusOr<Piece> piece = ParsePiece(line, index_path, number);
       if (!piece.ok()) return piece.status();
       if (piece->offset + piece->length > log.size()) {
-        return absl::DataLossError(absl::StrCat(index_path, " line ", number, " names bytes ",
-                                                piece->offset, "+", piece->length, " of ", log_path,
-                                                ", which has ", log.size()));
+        return absl::DataLossError(absl::StrCat(index_path, " line ", number, " names bytes ", piece->offset, "+",
+                                                piece->length, " of ", log_path, ", which has ", log.size()));
       }
       pieces.push_back(*piece);
     }

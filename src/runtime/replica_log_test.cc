@@ -57,10 +57,9 @@ TEST_F(ReplicaLogFilesTest, PiecesGiveTimesAndStreamsToTheirLines) {
                                      internal::FormatIndexLine(7, 4, absl::ToUnixNanos(t2), 'o'));
   absl::StatusOr<std::vector<LogLine>> lines = ReadLogLines(dir_);
   ASSERT_TRUE(lines.ok()) << lines.status();
-  EXPECT_THAT(*lines, ElementsAre(LogLine{0, t1, LogStream::kStdout, "a"},
-                                  LogLine{2, t1, LogStream::kStdout, "b"},
-                                  LogLine{4, t2, LogStream::kStderr, "E1"},
-                                  LogLine{7, t2, LogStream::kStdout, "half"}));
+  EXPECT_THAT(*lines,
+              ElementsAre(LogLine{0, t1, LogStream::kStdout, "a"}, LogLine{2, t1, LogStream::kStdout, "b"},
+                          LogLine{4, t2, LogStream::kStderr, "E1"}, LogLine{7, t2, LogStream::kStdout, "half"}));
   // `since` skips earlier pieces.
   lines = ReadLogLines(dir_, t2);
   ASSERT_TRUE(lines.ok());
@@ -92,7 +91,7 @@ TEST_F(ReplicaLogFilesTest, VisitGoesEitherWayWithinAWindowAndStopsWhenAsked) {
 }
 
 TEST_F(ReplicaLogFilesTest, BytesAndIndexLinesBeingWrittenWait) {
-  Write(internal::kLogFile, "one\ntwo\nthr");  // "thr" not yet indexed
+  Write(internal::kLogFile, "one\ntwo\nthr");                                           // "thr" not yet indexed
   Write(internal::kLogIndexFile, internal::FormatIndexLine(0, 4, 1, 'o') + "4 4 2 o");  // no \n
   absl::StatusOr<std::vector<LogLine>> lines = ReadLogLines(dir_);
   ASSERT_TRUE(lines.ok()) << lines.status();

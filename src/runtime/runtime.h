@@ -50,9 +50,9 @@ struct ReplicaSpec {
 // can re-adopt the replica after a restart. Value type.
 struct ReplicaHandle {
   std::string replica_dir = {};  // absolute
-  int64_t shim_pid = 0;        // the supervisor's pid
+  int64_t shim_pid = 0;          // the supervisor's pid
   int64_t shim_start_ticks = 0;  // its start time (/proc/<pid>/stat field 22), defeats pid reuse
-  std::string boot_id = {};    // /proc/sys/kernel/random/boot_id at launch; "" = unknown
+  std::string boot_id = {};      // /proc/sys/kernel/random/boot_id at launch; "" = unknown
 
   // A compact JSON object. Parse(Serialize()) == *this.
   std::string Serialize() const;
@@ -65,9 +65,9 @@ struct ReplicaHandle {
 struct ReplicaStatus {
   enum class State { kRunning, kExited, kLost };
   State state = State::kRunning;
-  int exit_code = 0;             // when exited normally (0 when killed by a signal)
-  int term_signal = 0;           // when killed by a signal (0 otherwise)
-  bool stopped_by_kiln = false;  // a Stop reached the replica before it exited (not its failure)
+  int exit_code = 0;                           // when exited normally (0 when killed by a signal)
+  int term_signal = 0;                         // when killed by a signal (0 otherwise)
+  bool stopped_by_kiln = false;                // a Stop reached the replica before it exited (not its failure)
   absl::Time end_time = absl::InfinitePast();  // when exited
 };
 

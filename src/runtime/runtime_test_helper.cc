@@ -28,9 +28,7 @@ extern char** environ;
 
 namespace {
 
-void SleepSeconds(const char* seconds) {
-  std::this_thread::sleep_for(std::chrono::seconds(std::atoi(seconds)));
-}
+void SleepSeconds(const char* seconds) { std::this_thread::sleep_for(std::chrono::seconds(std::atoi(seconds))); }
 
 pid_t SpawnGrandchild(const char* seconds) {
   std::fflush(stdout);

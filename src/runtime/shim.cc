@@ -28,9 +28,9 @@
 namespace kiln::runtime {
 namespace {
 
-constexpr int64_t kDefaultGraceMs = 10 * 1000;            // SIGTERM without a stop file
+constexpr int64_t kDefaultGraceMs = 10 * 1000;  // SIGTERM without a stop file
 constexpr int64_t kMaxGraceMs = int64_t{366} * 24 * 3600 * 1000;
-constexpr int64_t kReapBoundMs = 5 * 1000;                // waiting for a SIGKILLed group
+constexpr int64_t kReapBoundMs = 5 * 1000;  // waiting for a SIGKILLed group
 constexpr char kDefaultPath[] = "/usr/local/bin:/usr/bin:/bin";
 
 using internal::JoinPath;
@@ -115,8 +115,7 @@ bool OpenAs(const char* path, int flags, int target) {
 // The value of NAME in a "KEY=VALUE" list (first occurrence, as getenv would).
 const std::string* FindEnv(const std::vector<std::string>& env, const std::string& name) {
   for (const std::string& entry : env) {
-    if (entry.size() > name.size() && entry[name.size()] == '=' &&
-        entry.compare(0, name.size(), name) == 0) {
+    if (entry.size() > name.size() && entry[name.size()] == '=' && entry.compare(0, name.size(), name) == 0) {
       return &entry;
     }
   }
@@ -124,8 +123,7 @@ const std::string* FindEnv(const std::vector<std::string>& env, const std::strin
 }
 
 // Where execve should look for argv0, in order.
-std::vector<std::string> ExecCandidates(const std::string& argv0,
-                                        const std::vector<std::string>& env) {
+std::vector<std::string> ExecCandidates(const std::string& argv0, const std::vector<std::string>& env) {
   if (argv0.find('/') != std::string::npos) return {argv0};
   const std::string* entry = FindEnv(env, "PATH");
   std::string path = entry != nullptr ? entry->substr(5) : kDefaultPath;
@@ -155,15 +153,13 @@ struct ExitRecord {
   int64_t end_unix_nanos = 0;
 };
 
-ExitRecord CannotRun() {
-  return {internal::kCannotRunExitCode, 0, false, NowNanos(CLOCK_REALTIME)};
-}
+ExitRecord CannotRun() { return {internal::kCannotRunExitCode, 0, false, NowNanos(CLOCK_REALTIME)}; }
 
 class Shim {
  public:
   int Run() {
     if (!Prepare()) return 1;
-    if (!ReadHandOff()) return 0;  // dismissed, or kiln went away: nothing was started
+    if (!ReadHandOff()) return 0;                  // dismissed, or kiln went away: nothing was started
     if (!OpenStdio()) return Finish(CannotRun());  // the job learns of it, not "lost"
     std::string text;
     ShimSpec spec;
@@ -179,7 +175,7 @@ class Shim {
     if (spec.shim_pid != ::getpid()) {
       // kiln finds a replica's supervisor through spec.json: never run under another's name.
       output_.Note("spec.json names shim " + std::to_string(spec.shim_pid) + ", not this one (" +
-          std::to_string(::getpid()) + ")");
+                   std::to_string(::getpid()) + ")");
       return Finish(CannotRun());
     }
     if (spec.argv.empty()) {
@@ -270,8 +266,7 @@ class Shim {
       // The replica, before exec. The shim is single-threaded, so allocating here is safe.
       ::setpgid(0, 0);
       // dup2 clears O_CLOEXEC on 1 and 2; every other descriptor of the shim closes at exec.
-      if (::dup2(output_.ChildStdout(), STDOUT_FILENO) < 0 ||
-          ::dup2(output_.ChildStderr(), STDERR_FILENO) < 0) {
+      if (::dup2(output_.ChildStdout(), STDOUT_FILENO) < 0 || ::dup2(output_.ChildStderr(), STDERR_FILENO) < 0) {
         ::_exit(internal::kCannotRunExitCode);
       }
       sigset_t none;
@@ -398,15 +393,13 @@ class Shim {
 
   int Finish(const ExitRecord& record) {
     std::string path = JoinPath(dir_, internal::kExitFile);
-    std::string json = FormatExitJson(record.exit_code, record.signal, record.stopped_by_kiln,
-                                      record.end_unix_nanos);
+    std::string json = FormatExitJson(record.exit_code, record.signal, record.stopped_by_kiln, record.end_unix_nanos);
     // Atomic (rename) but not fsync'd: a kiln that dies reads it after restarting, and kiln
     // commits the outcome durably as soon as it sees it. Only a machine crash in that window
     // loses it, and the replica is then reported lost (the boot id changed), never misreported.
     bool written = false;
     if (exit_fd_ >= 0) {
-      written = WriteAll(exit_fd_, json) && ::close(exit_fd_) == 0 &&
-                ::rename(exit_temp_.c_str(), path.c_str()) == 0;
+      written = WriteAll(exit_fd_, json) && ::close(exit_fd_) == 0 && ::rename(exit_temp_.c_str(), path.c_str()) == 0;
       exit_fd_ = -1;
     }
     if (!written && !WriteAtomically(path, json)) {
@@ -419,7 +412,7 @@ class Shim {
   std::string dir_;  // set by ReadHandOff
   internal::ShimOutput output_;
   int signal_fd_ = -1;
-  int exit_fd_ = -1;        // exit.json.tmp, opened while the replica runs
+  int exit_fd_ = -1;  // exit.json.tmp, opened while the replica runs
   std::string exit_temp_;
   pid_t replica_pid_ = 0;  // also its process group id
   bool replica_done_ = false;
@@ -473,8 +466,7 @@ bool ParseShimSpec(const std::string& text, ShimSpec* spec, std::string* error) 
   return true;
 }
 
-std::string FormatExitJson(int exit_code, int signal, bool stopped_by_kiln,
-                           int64_t end_unix_nanos) {
+std::string FormatExitJson(int exit_code, int signal, bool stopped_by_kiln, int64_t end_unix_nanos) {
   // By hand rather than gmtime_r/strftime, which read the time zone database (a file).
   using std::chrono::days;
   using std::chrono::floor;
@@ -485,15 +477,12 @@ std::string FormatExitJson(int exit_code, int signal, bool stopped_by_kiln,
   std::chrono::year_month_day date(day);
   std::chrono::hh_mm_ss<nanoseconds> time(end - day);
   char end_time[64];
-  std::snprintf(end_time, sizeof(end_time), "%04d-%02u-%02uT%02d:%02d:%02d.%09lld+00:00",
-                static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                static_cast<unsigned>(date.day()), static_cast<int>(time.hours().count()),
-                static_cast<int>(time.minutes().count()), static_cast<int>(time.seconds().count()),
-                static_cast<long long>(time.subseconds().count()));
-  nlohmann::json json = {{"exit_code", exit_code},
-                         {"signal", signal},
-                         {"stopped_by_kiln", stopped_by_kiln},
-                         {"end_time", end_time}};
+  std::snprintf(end_time, sizeof(end_time), "%04d-%02u-%02uT%02d:%02d:%02d.%09lld+00:00", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                static_cast<int>(time.hours().count()), static_cast<int>(time.minutes().count()),
+                static_cast<int>(time.seconds().count()), static_cast<long long>(time.subseconds().count()));
+  nlohmann::json json = {
+      {"exit_code", exit_code}, {"signal", signal}, {"stopped_by_kiln", stopped_by_kiln}, {"end_time", end_time}};
   return json.dump() + "\n";
 }
 

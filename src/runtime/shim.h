@@ -60,8 +60,7 @@ struct ShimSpec {
 bool ParseShimSpec(const std::string& json, ShimSpec* spec, std::string* error);
 
 // exit.json's content (replica_layout.h). `end_unix_nanos` is the wall-clock end time.
-std::string FormatExitJson(int exit_code, int signal, bool stopped_by_kiln,
-                           int64_t end_unix_nanos);
+std::string FormatExitJson(int exit_code, int signal, bool stopped_by_kiln, int64_t end_unix_nanos);
 
 }  // namespace kiln::runtime
 

@@ -46,8 +46,8 @@ bool WriteAll(int fd, const char* data, size_t size) {
 
 std::string FormatIndexLine(int64_t offset, int64_t length, int64_t unix_nanos, char stream) {
   char line[96];
-  int n = std::snprintf(line, sizeof(line), "%" PRId64 " %" PRId64 " %" PRId64 " %c\n", offset,
-                        length, unix_nanos, stream);
+  int n =
+      std::snprintf(line, sizeof(line), "%" PRId64 " %" PRId64 " %" PRId64 " %c\n", offset, length, unix_nanos, stream);
   return std::string(line, static_cast<size_t>(n));
 }
 
@@ -91,8 +91,7 @@ void ShimOutput::FillPollFds(pollfd fds[kPollFdCount]) const {
 void ShimOutput::OnReadable(const pollfd fds[kPollFdCount]) {
   Stream* streams[] = {&out_, &err_};
   for (int i = 0; i < kPollFdCount; ++i) {
-    if (fds[i].fd >= 0 && fds[i].fd == streams[i]->read_fd &&
-        (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+    if (fds[i].fd >= 0 && fds[i].fd == streams[i]->read_fd && (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
       ReadOnce(*streams[i]);
     }
   }

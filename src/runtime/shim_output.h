@@ -31,9 +31,7 @@ int64_t MonotonicMillis();
 std::string JoinPath(const std::string& dir, const char* name);
 // Writes all of `size` bytes, retrying on EINTR and short writes. False (errno set) on error.
 bool WriteAll(int fd, const char* data, size_t size);
-inline bool WriteAll(int fd, const std::string& content) {
-  return WriteAll(fd, content.data(), content.size());
-}
+inline bool WriteAll(int fd, const std::string& content) { return WriteAll(fd, content.data(), content.size()); }
 
 // Formats one replica.log.index line: "<offset> <length> <unix_nanos> <o|e>\n".
 std::string FormatIndexLine(int64_t offset, int64_t length, int64_t unix_nanos, char stream);
@@ -80,8 +78,8 @@ class ShimOutput {
     char tag;  // 'o' or 'e' in the index
     int read_fd = -1;
     int write_fd = -1;
-    std::string pending;        // bytes read and not yet appended (no newline yet)
-    int64_t pending_nanos = 0;  // CLOCK_REALTIME when its first byte was read
+    std::string pending;           // bytes read and not yet appended (no newline yet)
+    int64_t pending_nanos = 0;     // CLOCK_REALTIME when its first byte was read
     int64_t pending_since_ms = 0;  // CLOCK_MONOTONIC, for the flush timer
   };
 

@@ -62,8 +62,7 @@ absl::StatusOr<IdleShim> StartIdleShim(const std::string& shim_path) {
   sigaddset(&term, SIGTERM);
   posix_spawnattr_setsigdefault(&attr, &all);
   posix_spawnattr_setsigmask(&attr, &term);
-  posix_spawnattr_setflags(&attr,
-                           POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   posix_spawn_file_actions_t files;
   posix_spawn_file_actions_init(&files);
   posix_spawn_file_actions_adddup2(&files, pair[1], STDIN_FILENO);  // dup2 clears O_CLOEXEC
@@ -111,8 +110,7 @@ absl::Status HandOff(IdleShim& shim, const std::string& replica_dir) {
   } while (n < 0 && errno == EINTR);
   if (n != static_cast<ssize_t>(line.size())) {
     return absl::UnavailableError(
-        absl::StrCat("kiln-shim ", shim.identity.shim_pid, " is gone: ",
-                     n < 0 ? std::strerror(errno) : "short write"));
+        absl::StrCat("kiln-shim ", shim.identity.shim_pid, " is gone: ", n < 0 ? std::strerror(errno) : "short write"));
   }
   ::close(shim.control_fd);
   shim.control_fd = -1;
@@ -148,8 +146,7 @@ WarmPool::WarmPool(Options options)
     : options_(std::move(options)),
       slot_prefix_(options_.slot_root.empty()
                        ? std::string()
-                       : JoinPath(options_.slot_root,
-                                  absl::StrCat(::getpid(), "-", next_instance++, "-"))) {
+                       : JoinPath(options_.slot_root, absl::StrCat(::getpid(), "-", next_instance++, "-"))) {
   if (options_.slot_root.empty()) return;
   std::error_code error;
   std::filesystem::create_directories(options_.slot_root, error);

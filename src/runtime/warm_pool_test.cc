@@ -48,8 +48,8 @@ TEST_F(WarmPoolTest, RefillStartsIdleShimsAndMakesSlots) {
   for (int i = 0; i < 2; ++i) {
     std::optional<std::string> slot = pool.TakeSlot();
     ASSERT_TRUE(slot.has_value());
-    for (const char* name : {internal::kSpecFile, internal::kReplicaPidFile, internal::kLogFile,
-                             internal::kExitTempFile}) {
+    for (const char* name :
+         {internal::kSpecFile, internal::kReplicaPidFile, internal::kLogFile, internal::kExitTempFile}) {
       absl::StatusOr<std::string> content = internal::ReadFile(internal::JoinPath(*slot, name));
       ASSERT_TRUE(content.ok()) << name;
       EXPECT_EQ(*content, "") << name;
@@ -126,9 +126,7 @@ TEST_F(WarmPoolTest, DestroyingThePoolDismissesItsShimsAndRemovesItsSlots) {
 TEST_F(WarmPoolTest, SlotsLeftByAGoneProcessAreRemovedAndOthersKept) {
   std::string slot_root = internal::JoinPath(root_, "pool");
   int64_t pid_max = 0;
-  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(
-                                   *internal::ReadFile("/proc/sys/kernel/pid_max")),
-                               &pid_max));
+  ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*internal::ReadFile("/proc/sys/kernel/pid_max")), &pid_max));
   std::string gone = internal::JoinPath(slot_root, absl::StrCat(pid_max + 1, "-0-0"));
   std::string live = internal::JoinPath(slot_root, absl::StrCat(::getpid(), "-999-0"));
   std::string foreign = internal::JoinPath(slot_root, "not-a-slot");

@@ -27,20 +27,18 @@ absl::StatusOr<Grant> GrantFromJson(absl::string_view json) {
   if (!parsed.is_object()) return absl::InvalidArgumentError("grant: not a JSON object");
   const auto by_task = parsed.find(kDeviceIdsByTask);
   if (by_task == parsed.end() || !by_task->is_object()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("grant: ", kDeviceIdsByTask, " is missing or not an object"));
+    return absl::InvalidArgumentError(absl::StrCat("grant: ", kDeviceIdsByTask, " is missing or not an object"));
   }
   Grant grant;
   for (const auto& [task, ids] : by_task->items()) {
     if (!ids.is_array()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("grant: ", kDeviceIdsByTask, ".", task, " is not an array"));
+      return absl::InvalidArgumentError(absl::StrCat("grant: ", kDeviceIdsByTask, ".", task, " is not an array"));
     }
     std::vector<std::string>& out = grant.device_ids_by_task[task];
     for (const nlohmann::json& id : ids) {
       if (!id.is_string()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "grant: ", kDeviceIdsByTask, ".", task, " holds a device id that is not a string"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("grant: ", kDeviceIdsByTask, ".", task, " holds a device id that is not a string"));
       }
       out.push_back(id.get<std::string>());
     }

@@ -25,8 +25,7 @@ TEST(GrantJsonTest, EmptyGrantRoundTrips) {
 }
 
 TEST(GrantJsonTest, MalformedIsInvalidArgument) {
-  for (const char* bad : {"", "{", "[]", "{}", R"({"deviceIdsByTask":[]})",
-                          R"({"deviceIdsByTask":{"w0":"0"}})",
+  for (const char* bad : {"", "{", "[]", "{}", R"({"deviceIdsByTask":[]})", R"({"deviceIdsByTask":{"w0":"0"}})",
                           R"({"deviceIdsByTask":{"w0":[0]}})"}) {
     auto g = GrantFromJson(bad);
     EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument) << bad;

@@ -34,9 +34,8 @@ bool SameDemands(const std::vector<ReplicaDemand>& a, const std::vector<ReplicaD
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     const int count = a[i].accelerator_count;
-    if (a[i].task_name != b[i].task_name || a[i].cpus != b[i].cpus ||
-        a[i].memory_gib != b[i].memory_gib || count != b[i].accelerator_count ||
-        (count > 0 && a[i].accelerator_type != b[i].accelerator_type)) {
+    if (a[i].task_name != b[i].task_name || a[i].cpus != b[i].cpus || a[i].memory_gib != b[i].memory_gib ||
+        count != b[i].accelerator_count || (count > 0 && a[i].accelerator_type != b[i].accelerator_type)) {
       return false;
     }
   }
@@ -54,17 +53,16 @@ absl::Status ValidateDemands(const std::string& job, const std::vector<ReplicaDe
       return absl::InvalidArgumentError(absl::StrCat("job ", job, ": a replica has no task name"));
     }
     if (!tasks.insert(d.task_name).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("job ", job, ": task ", d.task_name, " appears twice"));
+      return absl::InvalidArgumentError(absl::StrCat("job ", job, ": task ", d.task_name, " appears twice"));
     }
-    if (!std::isfinite(d.cpus) || d.cpus < 0 || !std::isfinite(d.memory_gib) ||
-        d.memory_gib < 0 || d.accelerator_count < 0) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "job ", job, ": task ", d.task_name, " asks for a negative or non-finite amount"));
+    if (!std::isfinite(d.cpus) || d.cpus < 0 || !std::isfinite(d.memory_gib) || d.memory_gib < 0 ||
+        d.accelerator_count < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("job ", job, ": task ", d.task_name, " asks for a negative or non-finite amount"));
     }
     if (d.accelerator_count > 0 && d.accelerator_type.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "job ", job, ": task ", d.task_name, " asks for accelerators without a type"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("job ", job, ": task ", d.task_name, " asks for accelerators without a type"));
     }
   }
   return absl::OkStatus();
@@ -87,17 +85,13 @@ Totals Sum(const std::vector<ReplicaDemand>& demands) {
 }
 
 // capacity × factor, or +inf for factor 0 (unlimited).
-double Schedulable(double capacity, double factor) {
-  return factor == 0 ? INFINITY : capacity * factor;
-}
+double Schedulable(double capacity, double factor) { return factor == 0 ? INFINITY : capacity * factor; }
 
 }  // namespace
 
-Ledger::Ledger(Capacity capacity, Overcommit overcommit)
-    : capacity_(std::move(capacity)), overcommit_(overcommit) {}
+Ledger::Ledger(Capacity capacity, Overcommit overcommit) : capacity_(std::move(capacity)), overcommit_(overcommit) {}
 
-absl::StatusOr<Grant> Ledger::TryReserve(const std::string& job,
-                                         const std::vector<ReplicaDemand>& demands) {
+absl::StatusOr<Grant> Ledger::TryReserve(const std::string& job, const std::vector<ReplicaDemand>& demands) {
   KILN_RETURN_IF_ERROR(ValidateDemands(job, demands));
   const Totals want = Sum(demands);
   const double cpu_limit = Schedulable(capacity_.cpus, overcommit_.cpu);
@@ -106,15 +100,14 @@ absl::StatusOr<Grant> Ledger::TryReserve(const std::string& job,
   // Never: the job does not fit even on an idle kiln. Capacity is const, so no lock needed.
   std::vector<std::string> never;
   if (want.cpus > cpu_limit + kEpsilon) {
-    never.push_back(absl::StrCat("needs ", Fixed1(want.cpus), " vCPU but at most ",
-                                 Fixed1(cpu_limit), " are schedulable (", Fixed1(capacity_.cpus),
-                                 " CPUs with overcommit ", Factor(overcommit_.cpu), ")"));
+    never.push_back(absl::StrCat("needs ", Fixed1(want.cpus), " vCPU but at most ", Fixed1(cpu_limit),
+                                 " are schedulable (", Fixed1(capacity_.cpus), " CPUs with overcommit ",
+                                 Factor(overcommit_.cpu), ")"));
   }
   if (want.memory_gib > memory_limit + kEpsilon) {
-    never.push_back(absl::StrCat("needs ", Fixed1(want.memory_gib),
-                                 " GiB memory but at most ", Fixed1(memory_limit),
-                                 " GiB are schedulable (", Fixed1(capacity_.memory_gib),
-                                 " GiB with overcommit ", Factor(overcommit_.memory), ")"));
+    never.push_back(absl::StrCat("needs ", Fixed1(want.memory_gib), " GiB memory but at most ", Fixed1(memory_limit),
+                                 " GiB are schedulable (", Fixed1(capacity_.memory_gib), " GiB with overcommit ",
+                                 Factor(overcommit_.memory), ")"));
   }
   for (const auto& [type, count] : want.accelerators) {
     auto it = capacity_.accelerators.find(type);
@@ -124,32 +117,30 @@ absl::StatusOr<Grant> Ledger::TryReserve(const std::string& job,
     }
   }
   if (!never.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "job ", job, " can never be satisfied: ", absl::StrJoin(never, "; ")));
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job, " can never be satisfied: ", absl::StrJoin(never, "; ")));
   }
 
   absl::MutexLock lock(&mu_);
   if (auto it = jobs_.find(job); it != jobs_.end()) {
     if (SameDemands(it->second.demands, demands)) return it->second.grant;
-    return absl::FailedPreconditionError(absl::StrCat(
-        "job ", job, " already holds a reservation for different demands; release it first"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("job ", job, " already holds a reservation for different demands; release it first"));
   }
 
   // Not now: short resources, each with its holders.
   std::vector<std::string> waiting;
   if (used_cpus_ + want.cpus > cpu_limit + kEpsilon) {
     waiting.push_back(absl::StrCat("waiting for ", Fixed1(want.cpus), " vCPU (",
-                                   Fixed1(std::max(0.0, cpu_limit - used_cpus_)), " of ",
-                                   Fixed1(cpu_limit), " schedulable free with overcommit ",
-                                   Factor(overcommit_.cpu), "; held by ", HoldersLocked("cpu"),
-                                   ")"));
+                                   Fixed1(std::max(0.0, cpu_limit - used_cpus_)), " of ", Fixed1(cpu_limit),
+                                   " schedulable free with overcommit ", Factor(overcommit_.cpu), "; held by ",
+                                   HoldersLocked("cpu"), ")"));
   }
   if (used_memory_gib_ + want.memory_gib > memory_limit + kEpsilon) {
-    waiting.push_back(absl::StrCat(
-        "waiting for ", Fixed1(want.memory_gib), " GiB memory (",
-        Fixed1(std::max(0.0, memory_limit - used_memory_gib_)), " of ", Fixed1(memory_limit),
-        " GiB schedulable free with overcommit ", Factor(overcommit_.memory), "; held by ",
-        HoldersLocked("memory"), ")"));
+    waiting.push_back(absl::StrCat("waiting for ", Fixed1(want.memory_gib), " GiB memory (",
+                                   Fixed1(std::max(0.0, memory_limit - used_memory_gib_)), " of ", Fixed1(memory_limit),
+                                   " GiB schedulable free with overcommit ", Factor(overcommit_.memory), "; held by ",
+                                   HoldersLocked("memory"), ")"));
   }
   std::map<std::string, std::vector<std::string>> free_ids;  // type → free ids, in order
   for (const auto& [type, count] : want.accelerators) {
@@ -160,9 +151,8 @@ absl::StatusOr<Grant> Ledger::TryReserve(const std::string& job,
       if (holders == device_holder_.end() || !holders->second.contains(id)) free.push_back(id);
     }
     if (free.size() < static_cast<size_t>(count)) {
-      waiting.push_back(absl::StrCat("waiting for ", count, " ", type, " (", free.size(), " of ",
-                                     inventory.size(), " free; held by ", HoldersLocked(type),
-                                     ")"));
+      waiting.push_back(absl::StrCat("waiting for ", count, " ", type, " (", free.size(), " of ", inventory.size(),
+                                     " free; held by ", HoldersLocked(type), ")"));
     }
   }
   if (!waiting.empty()) return absl::ResourceExhaustedError(absl::StrJoin(waiting, "; "));
@@ -184,13 +174,11 @@ absl::StatusOr<Grant> Ledger::TryReserve(const std::string& job,
   return grant;
 }
 
-absl::Status Ledger::Restore(const std::string& job, const std::vector<ReplicaDemand>& demands,
-                             const Grant& grant) {
+absl::Status Ledger::Restore(const std::string& job, const std::vector<ReplicaDemand>& demands, const Grant& grant) {
   KILN_RETURN_IF_ERROR(ValidateDemands(job, demands));
   const Totals want = Sum(demands);
   const auto refuse = [&job](absl::string_view why) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot restore the reservation of job ", job, ": ", why));
+    return absl::FailedPreconditionError(absl::StrCat("cannot restore the reservation of job ", job, ": ", why));
   };
 
   absl::MutexLock lock(&mu_);
@@ -221,14 +209,13 @@ absl::Status Ledger::Restore(const std::string& job, const std::vector<ReplicaDe
     auto g = grant.device_ids_by_task.find(d.task_name);
     const size_t got = g == grant.device_ids_by_task.end() ? 0 : g->second.size();
     if (got != static_cast<size_t>(d.accelerator_count)) {
-      return refuse(absl::StrCat("task ", d.task_name, " asks for ", d.accelerator_count, " ",
-                                 d.accelerator_type, " but the grant holds ", got));
+      return refuse(absl::StrCat("task ", d.task_name, " asks for ", d.accelerator_count, " ", d.accelerator_type,
+                                 " but the grant holds ", got));
     }
     auto inventory = capacity_.accelerators.find(d.accelerator_type);
     for (const std::string& id : g->second) {
       if (inventory == capacity_.accelerators.end() ||
-          std::find(inventory->second.begin(), inventory->second.end(), id) ==
-              inventory->second.end()) {
+          std::find(inventory->second.begin(), inventory->second.end(), id) == inventory->second.end()) {
         return refuse(absl::StrCat(d.accelerator_type, " device ", id, " of task ", d.task_name,
                                    " is not in this kiln's inventory"));
       }
@@ -238,8 +225,8 @@ absl::Status Ledger::Restore(const std::string& job, const std::vector<ReplicaDe
       auto holders = device_holder_.find(d.accelerator_type);
       if (holders != device_holder_.end()) {
         if (auto h = holders->second.find(id); h != holders->second.end()) {
-          return refuse(absl::StrCat(d.accelerator_type, " device ", id, " of task ",
-                                     d.task_name, " is held by ", h->second));
+          return refuse(
+              absl::StrCat(d.accelerator_type, " device ", id, " of task ", d.task_name, " is held by ", h->second));
         }
       }
     }
@@ -267,23 +254,19 @@ void Ledger::Release(const std::string& job) {
 
 std::string Ledger::Describe() const {
   absl::ReaderMutexLock lock(&mu_);
-  const auto part = [](absl::string_view name, double used, double capacity, double factor,
-                       absl::string_view unit) {
+  const auto part = [](absl::string_view name, double used, double capacity, double factor, absl::string_view unit) {
     const double limit = Schedulable(capacity, factor);
-    return absl::StrCat(
-        name, " used ", Fixed1(used), " free ",
-        factor == 0 ? std::string("unlimited") : Fixed1(std::max(0.0, limit - used)), " of ",
-        factor == 0 ? std::string("unlimited") : Fixed1(limit), " ", unit, " (",
-        Fixed1(capacity), " x ", factor == 0 ? std::string("unlimited") : Factor(factor), ")");
+    return absl::StrCat(name, " used ", Fixed1(used), " free ",
+                        factor == 0 ? std::string("unlimited") : Fixed1(std::max(0.0, limit - used)), " of ",
+                        factor == 0 ? std::string("unlimited") : Fixed1(limit), " ", unit, " (", Fixed1(capacity),
+                        " x ", factor == 0 ? std::string("unlimited") : Factor(factor), ")");
   };
-  std::string out = absl::StrCat(
-      part("cpu", used_cpus_, capacity_.cpus, overcommit_.cpu, "vCPU"), "; ",
-      part("memory", used_memory_gib_, capacity_.memory_gib, overcommit_.memory, "GiB"));
+  std::string out = absl::StrCat(part("cpu", used_cpus_, capacity_.cpus, overcommit_.cpu, "vCPU"), "; ",
+                                 part("memory", used_memory_gib_, capacity_.memory_gib, overcommit_.memory, "GiB"));
   for (const auto& [type, ids] : capacity_.accelerators) {
     auto holders = device_holder_.find(type);
     const size_t used = holders == device_holder_.end() ? 0 : holders->second.size();
-    absl::StrAppend(&out, "; ", type, " used ", used, " free ", ids.size() - used, " of ",
-                    ids.size());
+    absl::StrAppend(&out, "; ", type, " used ", used, " free ", ids.size() - used, " of ", ids.size());
   }
   absl::StrAppend(&out, "; jobs ", jobs_.size());
   return out;

@@ -79,8 +79,7 @@ class Ledger {
   //     message names each short resource and the jobs holding it, e.g.
   //     "waiting for 2 NVIDIA_TESLA_T4 (0 of 2 free; held by projects/p/locations/l/customJobs/7)".
   // Nothing is reserved unless OK is returned.
-  absl::StatusOr<Grant> TryReserve(const std::string& job,
-                                   const std::vector<ReplicaDemand>& demands);
+  absl::StatusOr<Grant> TryReserve(const std::string& job, const std::vector<ReplicaDemand>& demands);
 
   // Re-establishes `job`'s reservation after a kiln restart from a grant recorded earlier,
   // keeping its device ids. CPU and memory are counted without the admission check (the
@@ -89,8 +88,7 @@ class Ledger {
   // the demands (task missing/unknown, wrong id count, repeated id), names a device not in
   // the inventory, or a device is held by another job, or `job` holds a different
   // reservation. Nothing is reserved unless OK is returned.
-  absl::Status Restore(const std::string& job, const std::vector<ReplicaDemand>& demands,
-                       const Grant& grant);
+  absl::Status Restore(const std::string& job, const std::vector<ReplicaDemand>& demands, const Grant& grant);
 
   // Frees everything `job` holds. Idempotent; unknown jobs are ignored.
   void Release(const std::string& job);

@@ -38,26 +38,24 @@ TEST(LedgerTest, OvercommitAdmitsN1Standard4OnTwoCores) {
 }
 
 TEST(LedgerTest, OvercommitRefusesBeyondCapacityTimesFactor) {
-  Ledger ledger(Laptop(), Overcommit{});  // 16 vCPU schedulable
+  Ledger ledger(Laptop(), Overcommit{});                                             // 16 vCPU schedulable
   ASSERT_TRUE(ledger.TryReserve("a", {N1Standard4("w0"), N1Standard4("w1")}).ok());  // 8
-  ASSERT_TRUE(ledger.TryReserve("b", {{"w0", 6, 1, "", 0}}).ok());                    // 14
+  ASSERT_TRUE(ledger.TryReserve("b", {{"w0", 6, 1, "", 0}}).ok());                   // 14
   auto c = ledger.TryReserve("c", {{"w0", 6, 1, "", 0}});
   EXPECT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(c.status().message(),
-              HasSubstr("waiting for 6.0 vCPU (2.0 of 16.0 schedulable free with overcommit 8x; "
-                        "held by a, b)"));
+  EXPECT_THAT(c.status().message(), HasSubstr("waiting for 6.0 vCPU (2.0 of 16.0 schedulable free with overcommit 8x; "
+                                              "held by a, b)"));
   // Exactly filling the limit is admitted.
   EXPECT_TRUE(ledger.TryReserve("d", {{"w0", 2, 1, "", 0}}).ok());
 }
 
 TEST(LedgerTest, MemoryOvercommitAndReason) {
-  Ledger ledger(Laptop(), Overcommit{});  // 32 GiB schedulable
+  Ledger ledger(Laptop(), Overcommit{});                                             // 32 GiB schedulable
   ASSERT_TRUE(ledger.TryReserve("a", {N1Standard4("w0"), N1Standard4("w1")}).ok());  // 30 GiB
   auto b = ledger.TryReserve("b", {N1Standard4("w0")});
   EXPECT_EQ(b.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_THAT(b.status().message(),
-              HasSubstr("waiting for 15.0 GiB memory (2.0 of 32.0 GiB schedulable free with "
-                        "overcommit 4x; held by a)"));
+  EXPECT_THAT(b.status().message(), HasSubstr("waiting for 15.0 GiB memory (2.0 of 32.0 GiB schedulable free with "
+                                              "overcommit 4x; held by a)"));
 }
 
 TEST(LedgerTest, FactorZeroIsUnlimited) {
@@ -71,8 +69,7 @@ TEST(LedgerTest, FactorZeroIsUnlimited) {
 TEST(LedgerTest, FactorOneIsNoOvercommit) {
   Ledger ledger(Capacity{4, 100, {}}, Overcommit{1, 1});
   EXPECT_TRUE(ledger.TryReserve("a", {N1Standard4("w0")}).ok());
-  EXPECT_EQ(ledger.TryReserve("b", {{"w0", 0.5, 1, "", 0}}).status().code(),
-            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ledger.TryReserve("b", {{"w0", 0.5, 1, "", 0}}).status().code(), absl::StatusCode::kResourceExhausted);
 }
 
 TEST(LedgerTest, FractionalRequestsSumExactly) {
@@ -98,8 +95,7 @@ TEST(LedgerTest, NeverSatisfiableIsFailedPrecondition) {
 
 TEST(LedgerTest, NoAcceleratorsByDefault) {
   Ledger ledger(Ledger::DetectMachine(), Overcommit{});
-  EXPECT_EQ(ledger.TryReserve("a", {N1Standard4("w0", 1)}).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ledger.TryReserve("a", {N1Standard4("w0", 1)}).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(LedgerTest, NotNowNamesHolders) {
@@ -107,16 +103,14 @@ TEST(LedgerTest, NotNowNamesHolders) {
   ASSERT_TRUE(ledger.TryReserve(kJob7, {N1Standard4("workerpool0-0", 2)}).ok());
   auto b = ledger.TryReserve(kJob8, {N1Standard4("workerpool0-0", 2)});
   EXPECT_EQ(b.status().code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(b.status().message(),
-            absl::StrCat("waiting for 2 NVIDIA_TESLA_T4 (0 of 2 free; held by ", kJob7, ")"));
+  EXPECT_EQ(b.status().message(), absl::StrCat("waiting for 2 NVIDIA_TESLA_T4 (0 of 2 free; held by ", kJob7, ")"));
 }
 
 TEST(LedgerTest, GangIsAllOrNothing) {
   Ledger ledger(GpuBox(), Overcommit{});
   ASSERT_TRUE(ledger.TryReserve("a", {N1Standard4("w0", 2)}).ok());
   // Three replicas × 1 T4 with 2 free: nothing may be reserved.
-  auto b = ledger.TryReserve("b", {N1Standard4("w0", 1), N1Standard4("w1", 1),
-                                   N1Standard4("w2", 1)});
+  auto b = ledger.TryReserve("b", {N1Standard4("w0", 1), N1Standard4("w1", 1), N1Standard4("w2", 1)});
   EXPECT_EQ(b.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_THAT(b.status().message(), HasSubstr("waiting for 3 NVIDIA_TESLA_T4 (2 of 4 free"));
   EXPECT_THAT(ledger.Describe(), HasSubstr("NVIDIA_TESLA_T4 used 2 free 2 of 4; jobs 1"));
@@ -158,15 +152,13 @@ TEST(LedgerTest, ReReserveIsIdempotent) {
   EXPECT_EQ(*first, *again);
   EXPECT_THAT(ledger.Describe(), HasSubstr("cpu used 4.0 "));
   EXPECT_THAT(ledger.Describe(), HasSubstr("NVIDIA_TESLA_T4 used 2 free 2 of 4; jobs 1"));
-  EXPECT_EQ(ledger.TryReserve("a", {N1Standard4("w0", 1)}).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(ledger.TryReserve("a", {N1Standard4("w0", 1)}).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
 TEST(LedgerTest, ReleaseFreesAndIsIdempotent) {
   Ledger ledger(Capacity{2, 8, {{kT4, {"0"}}}}, Overcommit{});
   ASSERT_TRUE(ledger.TryReserve("a", {N1Standard4("w0", 1)}).ok());
-  EXPECT_EQ(ledger.TryReserve("b", {N1Standard4("w0", 1)}).status().code(),
-            absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(ledger.TryReserve("b", {N1Standard4("w0", 1)}).status().code(), absl::StatusCode::kResourceExhausted);
   ledger.Release("a");
   ledger.Release("a");
   ledger.Release("never-reserved");
@@ -202,8 +194,7 @@ TEST(LedgerTest, RestoreKeepsIdsAndRefusesConflicts) {
   EXPECT_THAT(missing.message(), HasSubstr("not in this kiln's inventory"));
   EXPECT_EQ(after.Restore("c", {N1Standard4("w0", 2)}, Grant{{{"w0", {"9"}}}}).code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(after.Restore("c", {N1Standard4("w0")}, Grant{{{"w9", {}}}}).code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(after.Restore("c", {N1Standard4("w0")}, Grant{{{"w9", {}}}}).code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(after.Restore("a", {N1Standard4("w0", 2)}, Grant{{{"w0", {"0", "3"}}}}).code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(after.Describe(), HasSubstr("NVIDIA_TESLA_T4 used 4 free 0 of 4; jobs 2"));
@@ -211,28 +202,23 @@ TEST(LedgerTest, RestoreKeepsIdsAndRefusesConflicts) {
 
 TEST(LedgerTest, RestoreRefusesDuplicateIdsAndCountsCpuWithoutAdmission) {
   Ledger ledger(Capacity{1, 1, {{kT4, {"0", "1"}}}}, Overcommit{1, 1});
-  EXPECT_EQ(ledger.Restore("a", {N1Standard4("w0", 1), N1Standard4("w1", 1)},
-                           Grant{{{"w0", {"0"}}, {"w1", {"0"}}}})
-                .code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      ledger.Restore("a", {N1Standard4("w0", 1), N1Standard4("w1", 1)}, Grant{{{"w0", {"0"}}, {"w1", {"0"}}}}).code(),
+      absl::StatusCode::kFailedPrecondition);
   // 8 vCPU on a 1-CPU kiln without overcommit: already running, so it is counted.
-  ASSERT_TRUE(ledger.Restore("a", {N1Standard4("w0", 1), N1Standard4("w1", 1)},
-                             Grant{{{"w0", {"1"}}, {"w1", {"0"}}}})
-                  .ok());
+  ASSERT_TRUE(
+      ledger.Restore("a", {N1Standard4("w0", 1), N1Standard4("w1", 1)}, Grant{{{"w0", {"1"}}, {"w1", {"0"}}}}).ok());
   EXPECT_THAT(ledger.Describe(), HasSubstr("cpu used 8.0 free 0.0 of 1.0"));
 }
 
 TEST(LedgerTest, MalformedDemandsAreInvalidArgument) {
   Ledger ledger(GpuBox(), Overcommit{});
-  EXPECT_EQ(ledger.TryReserve("", {N1Standard4("w0")}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger.TryReserve("", {N1Standard4("w0")}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ledger.TryReserve("a", {}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ledger.TryReserve("a", {N1Standard4("w0"), N1Standard4("w0")}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ledger.TryReserve("a", {{"w0", -1, 1, "", 0}}).status().code(),
-            absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(ledger.TryReserve("a", {{"w0", 1, 1, "", 2}}).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger.TryReserve("a", {{"w0", -1, 1, "", 0}}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger.TryReserve("a", {{"w0", 1, 1, "", 2}}).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(LedgerTest, DetectMachineReturnsPositiveNumbers) {
@@ -248,7 +234,7 @@ TEST(LedgerTest, ConcurrentReserveNeverOverAllocatesDevices) {
   constexpr int kRounds = 200;
   std::atomic<int> violations = 0;
   std::atomic<int> admitted = 0;
-  std::atomic<int> held = 0;  // devices held right now, as seen by the threads
+  std::atomic<int> held = 0;         // devices held right now, as seen by the threads
   std::atomic<bool> in_use[5] = {};  // per device id: some thread holds it
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
@@ -284,8 +270,7 @@ TEST(LedgerTest, ConcurrentReserveNeverOverAllocatesDevices) {
 }
 
 TEST(LedgerTest, ConcurrentHoldersGetDisjointDevices) {
-  Ledger ledger(Capacity{64, 256, {{kT4, {"0", "1", "2", "3", "4", "5", "6", "7"}}}},
-                Overcommit{});
+  Ledger ledger(Capacity{64, 256, {{kT4, {"0", "1", "2", "3", "4", "5", "6", "7"}}}}, Overcommit{});
   std::vector<Grant> grants(4);
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {

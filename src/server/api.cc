@@ -1,9 +1,9 @@
 #include "server/api.h"
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/errors.h"
 #include "google/protobuf/descriptor.h"
 #include "nlohmann/json.hpp"
@@ -80,8 +80,8 @@ absl::StatusOr<HttpResponse> Api::Dispatch(const HttpRequest& request, bool int_
 
   // Credentials are checked before anything about the path is revealed.
   if (authorizer_.has_value()) {
-    if (absl::Status s = authorizer_->Authorize(request.authorization, context.project,
-                                                IsWrite(request.method, request.path));
+    if (absl::Status s =
+            authorizer_->Authorize(request.authorization, context.project, IsWrite(request.method, request.path));
         !s.ok()) {
       return s;
     }
@@ -103,8 +103,8 @@ absl::StatusOr<HttpResponse> Api::Dispatch(const HttpRequest& request, bool int_
     }
     HttpResponse response;
     response.status = 405;
-    absl::Status status = absl::UnimplementedError(absl::StrCat("Method ", request.method, " is not allowed for ",
-                                                                request.path, "; allowed: ", absl::StrJoin(allowed, ", ")));
+    absl::Status status = absl::UnimplementedError(absl::StrCat(
+        "Method ", request.method, " is not allowed for ", request.path, "; allowed: ", absl::StrJoin(allowed, ", ")));
     response.body = ErrorJson(status, 405);
     response.headers.emplace_back("Allow", absl::StrJoin(allowed, ", "));
     return response;

@@ -70,12 +70,13 @@ class Api {
   // Typed convenience: fn(const Req&, const CallContext&) -> absl::StatusOr<Resp>.
   template <typename Req, typename Resp, typename Fn>
   void RegisterTyped(absl::string_view full_method_name, Fn fn) {
-    Register(full_method_name, [fn](const google::protobuf::Message& request, const CallContext& context)
-                 -> absl::StatusOr<std::unique_ptr<google::protobuf::Message>> {
-      absl::StatusOr<Resp> response = fn(static_cast<const Req&>(request), context);
-      if (!response.ok()) return response.status();
-      return std::make_unique<Resp>(*std::move(response));
-    });
+    Register(full_method_name,
+             [fn](const google::protobuf::Message& request,
+                  const CallContext& context) -> absl::StatusOr<std::unique_ptr<google::protobuf::Message>> {
+               absl::StatusOr<Resp> response = fn(static_cast<const Req&>(request), context);
+               if (!response.ok()) return response.status();
+               return std::make_unique<Resp>(*std::move(response));
+             });
   }
 
   // Adds a kiln extension route (`http_method` and a path template). Write routes need a

@@ -36,9 +36,10 @@ TEST(TokenAuthorizerTest, RejectsBadFilesNamingTheEntry) {
             "tokens[0].token: must be at least 16 characters");
   EXPECT_EQ(TokenAuthorizer::LoadYaml("tokens: [{token: aaaaaaaaaaaaaaaaaaaa}]").status().message(),
             "tokens[0].projects: must be a non-empty list (\"*\" for all)");
-  EXPECT_EQ(
-      TokenAuthorizer::LoadYaml("tokens: [{token: aaaaaaaaaaaaaaaaaaaa, projects: [a], access: admin}]").status().message(),
-      "tokens[0].access: must be read-write or read-only");
+  EXPECT_EQ(TokenAuthorizer::LoadYaml("tokens: [{token: aaaaaaaaaaaaaaaaaaaa, projects: [a], access: admin}]")
+                .status()
+                .message(),
+            "tokens[0].access: must be read-write or read-only");
   EXPECT_EQ(TokenAuthorizer::LoadYaml(
                 "tokens: [{token: aaaaaaaaaaaaaaaaaaaa, projects: [a]}, {token: aaaaaaaaaaaaaaaaaaaa, projects: [a]}]")
                 .status()

@@ -15,7 +15,8 @@ std::string Rpc(const char* service, const char* method) { return std::string(se
 
 void BindModelService(Api& api, service::ModelService* models) {
   api.RegisterTyped<v1::UploadModelRequest, lro::Operation>(
-      Rpc(kModelService, "UploadModel"), [models](const auto& r, const CallContext&) { return models->UploadModel(r); });
+      Rpc(kModelService, "UploadModel"),
+      [models](const auto& r, const CallContext&) { return models->UploadModel(r); });
   api.RegisterTyped<v1::GetModelRequest, v1::Model>(
       Rpc(kModelService, "GetModel"), [models](const auto& r, const CallContext&) { return models->GetModel(r); });
   api.RegisterTyped<v1::ListModelsRequest, v1::ListModelsResponse>(
@@ -24,7 +25,8 @@ void BindModelService(Api& api, service::ModelService* models) {
       Rpc(kModelService, "ListModelVersions"),
       [models](const auto& r, const CallContext&) { return models->ListModelVersions(r); });
   api.RegisterTyped<v1::DeleteModelRequest, lro::Operation>(
-      Rpc(kModelService, "DeleteModel"), [models](const auto& r, const CallContext&) { return models->DeleteModel(r); });
+      Rpc(kModelService, "DeleteModel"),
+      [models](const auto& r, const CallContext&) { return models->DeleteModel(r); });
   api.RegisterTyped<v1::DeleteModelVersionRequest, lro::Operation>(
       Rpc(kModelService, "DeleteModelVersion"),
       [models](const auto& r, const CallContext&) { return models->DeleteModelVersion(r); });
@@ -32,7 +34,8 @@ void BindModelService(Api& api, service::ModelService* models) {
       Rpc(kModelService, "MergeVersionAliases"),
       [models](const auto& r, const CallContext&) { return models->MergeVersionAliases(r); });
   api.RegisterTyped<v1::UpdateModelRequest, v1::Model>(
-      Rpc(kModelService, "UpdateModel"), [models](const auto& r, const CallContext&) { return models->UpdateModel(r); });
+      Rpc(kModelService, "UpdateModel"),
+      [models](const auto& r, const CallContext&) { return models->UpdateModel(r); });
 }
 
 }  // namespace
@@ -40,15 +43,19 @@ void BindModelService(Api& api, service::ModelService* models) {
 void BindVertexServices(Api& api, const Services& services) {
   if (service::JobService* jobs = services.jobs; jobs != nullptr) {
     api.RegisterTyped<v1::CreateCustomJobRequest, v1::CustomJob>(
-        Rpc(kJobService, "CreateCustomJob"), [jobs](const auto& r, const CallContext&) { return jobs->CreateCustomJob(r); });
+        Rpc(kJobService, "CreateCustomJob"),
+        [jobs](const auto& r, const CallContext&) { return jobs->CreateCustomJob(r); });
     api.RegisterTyped<v1::GetCustomJobRequest, v1::CustomJob>(
         Rpc(kJobService, "GetCustomJob"), [jobs](const auto& r, const CallContext&) { return jobs->GetCustomJob(r); });
     api.RegisterTyped<v1::ListCustomJobsRequest, v1::ListCustomJobsResponse>(
-        Rpc(kJobService, "ListCustomJobs"), [jobs](const auto& r, const CallContext&) { return jobs->ListCustomJobs(r); });
+        Rpc(kJobService, "ListCustomJobs"),
+        [jobs](const auto& r, const CallContext&) { return jobs->ListCustomJobs(r); });
     api.RegisterTyped<v1::DeleteCustomJobRequest, lro::Operation>(
-        Rpc(kJobService, "DeleteCustomJob"), [jobs](const auto& r, const CallContext&) { return jobs->DeleteCustomJob(r); });
+        Rpc(kJobService, "DeleteCustomJob"),
+        [jobs](const auto& r, const CallContext&) { return jobs->DeleteCustomJob(r); });
     api.RegisterTyped<v1::CancelCustomJobRequest, google::protobuf::Empty>(
-        Rpc(kJobService, "CancelCustomJob"), [jobs](const auto& r, const CallContext&) { return jobs->CancelCustomJob(r); });
+        Rpc(kJobService, "CancelCustomJob"),
+        [jobs](const auto& r, const CallContext&) { return jobs->CancelCustomJob(r); });
   }
   if (services.models != nullptr) BindModelService(api, services.models);
   if (service::PipelineService* p = services.pipelines; p != nullptr) {

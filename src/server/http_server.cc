@@ -42,7 +42,9 @@ absl::StatusOr<int> HttpServer::Start(const Options& options) {
   // httplib writes headers and body separately; without TCP_NODELAY, Nagle's algorithm and the
   // client's delayed ACK hold small responses ~40 ms.
   server_->set_tcp_nodelay(true);
-  auto handle = [this](const httplib::Request& req, httplib::Response& res) { ToHttplib(api_->Handle(FromHttplib(req)), res); };
+  auto handle = [this](const httplib::Request& req, httplib::Response& res) {
+    ToHttplib(api_->Handle(FromHttplib(req)), res);
+  };
   const std::string any = ".*";
   server_->Get(any, handle);
   server_->Post(any, handle);
@@ -55,8 +57,9 @@ absl::StatusOr<int> HttpServer::Start(const Options& options) {
   server_->set_error_handler([max_body](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     absl::Status status =
-        res.status == 413 ? absl::InvalidArgumentError(absl::StrCat("Request body exceeds the limit of ", max_body, " bytes."))
-                          : absl::InvalidArgumentError("Malformed HTTP request.");
+        res.status == 413
+            ? absl::InvalidArgumentError(absl::StrCat("Request body exceeds the limit of ", max_body, " bytes."))
+            : absl::InvalidArgumentError("Malformed HTTP request.");
     res.set_content(ErrorJson(status, res.status), "application/json; charset=UTF-8");
   });
   int port = options.port;

@@ -20,7 +20,7 @@ class HttpServer {
  public:
   struct Options {
     std::string host = "127.0.0.1";
-    int port = 8080;                          // 0 binds a free port
+    int port = 8080;                           // 0 binds a free port
     size_t max_body_bytes = 32 * 1024 * 1024;  // larger bodies get 413 with Google's error JSON
   };
 

@@ -10,12 +10,28 @@ absl::Status Router::Add(const google::protobuf::MethodDescriptor* method, const
   std::string verb;
   std::string path;
   switch (rule.pattern_case()) {
-    case google::api::HttpRule::kGet: verb = "GET"; path = rule.get(); break;
-    case google::api::HttpRule::kPost: verb = "POST"; path = rule.post(); break;
-    case google::api::HttpRule::kDelete: verb = "DELETE"; path = rule.delete_(); break;
-    case google::api::HttpRule::kPatch: verb = "PATCH"; path = rule.patch(); break;
-    case google::api::HttpRule::kPut: verb = "PUT"; path = rule.put(); break;
-    default: break;
+    case google::api::HttpRule::kGet:
+      verb = "GET";
+      path = rule.get();
+      break;
+    case google::api::HttpRule::kPost:
+      verb = "POST";
+      path = rule.post();
+      break;
+    case google::api::HttpRule::kDelete:
+      verb = "DELETE";
+      path = rule.delete_();
+      break;
+    case google::api::HttpRule::kPatch:
+      verb = "PATCH";
+      path = rule.patch();
+      break;
+    case google::api::HttpRule::kPut:
+      verb = "PUT";
+      path = rule.put();
+      break;
+    default:
+      break;
   }
   if (!verb.empty()) {
     absl::StatusOr<PathTemplate> tmpl = PathTemplate::Parse(path);

@@ -37,9 +37,9 @@ class Router {
                                       const std::vector<Rule>& extra_rules);
 
   struct Match {
-    const Route* route = nullptr;                // set when a route has this path and method
+    const Route* route = nullptr;  // set when a route has this path and method
     std::vector<PathTemplate::Binding> bindings;
-    std::vector<std::string> allowed_methods;    // set when the path exists but not with this method
+    std::vector<std::string> allowed_methods;  // set when the path exists but not with this method
   };
   // Finds the route for a decoded path. route == nullptr and allowed_methods empty: unknown path.
   Match Find(absl::string_view http_method, absl::string_view path) const;

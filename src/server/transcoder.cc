@@ -69,17 +69,17 @@ nlohmann::json QueryValueToJson(const FieldDescriptor* f, const std::string& val
 }  // namespace
 
 bool IsSystemParameter(absl::string_view name) {
-  static const char* const kSystem[] = {"alt", "$alt", "prettyPrint", "$prettyPrint", "key", "fields", "$fields",
-                                        "callback", "$callback", "quotaUser", "access_token", "upload_protocol",
-                                        "uploadType", "$.xgafv", "oauth_token", "userIp"};
+  static const char* const kSystem[] = {
+      "alt",       "$alt",      "prettyPrint",  "$prettyPrint",    "key",        "fields",  "$fields",     "callback",
+      "$callback", "quotaUser", "access_token", "upload_protocol", "uploadType", "$.xgafv", "oauth_token", "userIp"};
   for (const char* s : kSystem) {
     if (name == s) return true;
   }
   return false;
 }
 
-absl::Status Transcode(const Route& route, const std::vector<PathTemplate::Binding>& bindings,
-                       const QueryParams& query, absl::string_view body, Message* request) {
+absl::Status Transcode(const Route& route, const std::vector<PathTemplate::Binding>& bindings, const QueryParams& query,
+                       absl::string_view body, Message* request) {
   // 1. The body.
   absl::string_view trimmed = absl::StripAsciiWhitespace(body);
   if (route.body == "*") {
@@ -113,16 +113,16 @@ absl::Status Transcode(const Route& route, const std::vector<PathTemplate::Bindi
   for (const auto& [name, value] : query) {
     if (IsSystemParameter(name)) continue;
     const FieldDescriptor* f = ResolveField(request->GetDescriptor(), name);
-    bool bindable = f != nullptr && !f->is_map() &&
-                    (f->type() != FieldDescriptor::TYPE_MESSAGE || IsWellKnown(f->message_type()));
+    bool bindable =
+        f != nullptr && !f->is_map() && (f->type() != FieldDescriptor::TYPE_MESSAGE || IsWellKnown(f->message_type()));
     // Fields that travel in the body cannot also come from the query.
     std::string top(*absl::StrSplit(name, '.').begin());
     const FieldDescriptor* top_field = FindField(request->GetDescriptor(), top);
     bool in_body = route.body == "*" || (top_field != nullptr && top_field->name() == route.body);
     if (!bindable || in_body) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "Invalid JSON payload received. Unknown name \"", name,
-          "\": Cannot bind query parameter. Field '", name, "' could not be found in request message."));
+      return absl::InvalidArgumentError(absl::StrCat("Invalid JSON payload received. Unknown name \"", name,
+                                                     "\": Cannot bind query parameter. Field '", name,
+                                                     "' could not be found in request message."));
     }
     nlohmann::json* node = &doc;
     std::vector<std::string> parts = absl::StrSplit(name, '.');

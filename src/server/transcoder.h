@@ -20,8 +20,8 @@ using QueryParams = std::vector<std::pair<std::string, std::string>>;
 // name, dotted for nested fields, repeated by repeating the parameter). Google's system
 // parameters (alt, $alt, prettyPrint, key, fields, ...) are ignored.
 // Errors are INVALID_ARGUMENT naming the field as the user spelled it. Thread-safe.
-absl::Status Transcode(const Route& route, const std::vector<PathTemplate::Binding>& bindings,
-                       const QueryParams& query, absl::string_view body, google::protobuf::Message* request);
+absl::Status Transcode(const Route& route, const std::vector<PathTemplate::Binding>& bindings, const QueryParams& query,
+                       absl::string_view body, google::protobuf::Message* request);
 
 // True for Google's system query parameters, which are not request fields.
 bool IsSystemParameter(absl::string_view name);

@@ -67,7 +67,8 @@ absl::StatusOr<Router> BuildVertexRouter() {
   const google::protobuf::ServiceDescriptor* logging = Service("google.logging.v2.LoggingServiceV2");
   const google::protobuf::MethodDescriptor* list_entries =
       logging == nullptr ? nullptr : logging->FindMethodByName("ListLogEntries");
-  if (list_entries == nullptr) return absl::InternalError("google.logging.v2.LoggingServiceV2 is missing from the binary");
+  if (list_entries == nullptr)
+    return absl::InternalError("google.logging.v2.LoggingServiceV2 is missing from the binary");
   rules.push_back({list_entries, list_entries->options().GetExtension(google::api::http)});
   return Router::Build(services, rules);
 }

@@ -15,7 +15,6 @@ namespace {
 
 namespace v1 = google::cloud::aiplatform::v1;
 
-
 const std::vector<filter::FieldSpec>& CustomJobFilterFields() {
   static const auto* kFields = new std::vector<filter::FieldSpec>{
       {"display_name", "display_name"}, {"state", "state"},   {"create_time", "create_time"},
@@ -65,7 +64,11 @@ absl::Status ValidateCustomJob(absl::string_view path, const v1::CustomJob& job)
 
 JobService::JobService(store::Store* store, OperationsService* operations, const Clock* clock,
                        const jobs::JobsConfig* jobs_config)
-    : store_(store), operations_(operations), clock_(clock), jobs_config_(jobs_config), jobs_("customJobs", "CustomJob") {}
+    : store_(store),
+      operations_(operations),
+      clock_(clock),
+      jobs_config_(jobs_config),
+      jobs_("customJobs", "CustomJob") {}
 
 absl::StatusOr<v1::CustomJob> JobService::CreateCustomJob(const v1::CreateCustomJobRequest& request) const {
   absl::StatusOr<LocationName> parent = LocationName::Parse(request.parent());
@@ -73,7 +76,8 @@ absl::StatusOr<v1::CustomJob> JobService::CreateCustomJob(const v1::CreateCustom
   if (!request.has_custom_job()) return FieldError("customJob", "is required");
   if (absl::Status s = ValidateCustomJob("customJob", request.custom_job()); !s.ok()) return s;
   if (jobs_config_ != nullptr) {
-    if (absl::Status s = jobs::ValidateCustomJobSpec("customJob.jobSpec", request.custom_job().job_spec(), *jobs_config_);
+    if (absl::Status s =
+            jobs::ValidateCustomJobSpec("customJob.jobSpec", request.custom_job().job_spec(), *jobs_config_);
         !s.ok()) {
       return s;
     }

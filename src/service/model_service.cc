@@ -27,7 +27,8 @@ v1::GenericOperationMetadata Generic(absl::Time now) {
 }
 
 absl::Status CheckReadMask(const google::protobuf::FieldMask& mask) {
-  if (!FieldMaskUtil::IsValidFieldMask<v1::Model>(mask)) return FieldError("readMask", "names a field Model does not have");
+  if (!FieldMaskUtil::IsValidFieldMask<v1::Model>(mask))
+    return FieldError("readMask", "names a field Model does not have");
   return absl::OkStatus();
 }
 
@@ -81,8 +82,10 @@ absl::StatusOr<v1::ListModelsResponse> ModelService::ListModels(const v1::ListMo
   if (request.has_read_mask()) KILN_RETURN_IF_ERROR(CheckReadMask(request.read_mask()));
   KILN_RETURN_IF_ERROR(CheckOrderBy(request.order_by()));
   KILN_ASSIGN_OR_RETURN(registry::ModelRegistry::ListResult page,
-                        registry_->ListModels({.parent = request.parent(), .filter = request.filter(),
-                                               .page_size = request.page_size(), .page_token = request.page_token()}));
+                        registry_->ListModels({.parent = request.parent(),
+                                               .filter = request.filter(),
+                                               .page_size = request.page_size(),
+                                               .page_token = request.page_token()}));
   v1::ListModelsResponse response;
   Fill(page, request.has_read_mask(), request.read_mask(), &response);
   return response;
@@ -93,8 +96,10 @@ absl::StatusOr<v1::ListModelVersionsResponse> ModelService::ListModelVersions(
   if (request.has_read_mask()) KILN_RETURN_IF_ERROR(CheckReadMask(request.read_mask()));
   KILN_RETURN_IF_ERROR(CheckOrderBy(request.order_by()));
   KILN_ASSIGN_OR_RETURN(registry::ModelRegistry::ListResult page,
-                        registry_->ListVersions({.parent = request.name(), .filter = request.filter(),
-                                                 .page_size = request.page_size(), .page_token = request.page_token()}));
+                        registry_->ListVersions({.parent = request.name(),
+                                                 .filter = request.filter(),
+                                                 .page_size = request.page_size(),
+                                                 .page_token = request.page_token()}));
   v1::ListModelVersionsResponse response;
   Fill(page, request.has_read_mask(), request.read_mask(), &response);
   return response;

@@ -22,8 +22,7 @@ bool IsOperationName(absl::string_view name) {
 
 }  // namespace
 
-OperationsService::OperationsService(store::Store* store)
-    : store_(store), operations_("operations", "Operation") {
+OperationsService::OperationsService(store::Store* store) : store_(store), operations_("operations", "Operation") {
   store_->AddCommitListener([this](const std::vector<std::string>& names) { OnCommit(names); });
 }
 

@@ -19,8 +19,9 @@ class OperationsServiceTest : public ::testing::Test {
     lro::Operation op;
     EXPECT_TRUE(store_
                     ->Write([&](store::Transaction& tx) -> absl::Status {
-                      auto created = ops_.CreateDone(tx, owner, google::cloud::aiplatform::v1::DeleteOperationMetadata(),
-                                                     google::protobuf::Empty());
+                      auto created =
+                          ops_.CreateDone(tx, owner, google::cloud::aiplatform::v1::DeleteOperationMetadata(),
+                                          google::protobuf::Empty());
                       if (!created.ok()) return created.status();
                       op = *created;
                       return absl::OkStatus();
@@ -76,7 +77,8 @@ TEST_F(OperationsServiceTest, WaitWakesWhenTheOperationFinishes) {
   lro::Operation pending;
   pending.set_name("projects/p/locations/l/operations/77");
   Repository<lro::Operation> repo("operations", "Operation");
-  ASSERT_TRUE(store_->Write([&](store::Transaction& tx) { return repo.Insert(tx, "projects/p/locations/l", pending); }).ok());
+  ASSERT_TRUE(
+      store_->Write([&](store::Transaction& tx) { return repo.Insert(tx, "projects/p/locations/l", pending); }).ok());
   std::thread finisher([&] {
     pending.set_done(true);
     EXPECT_TRUE(store_->Write([&](store::Transaction& tx) { return repo.Update(tx, pending); }).ok());

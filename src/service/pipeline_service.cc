@@ -9,8 +9,8 @@
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
-#include "protojson/proto_time.h"
 #include "protojson/json_codec.h"
+#include "protojson/proto_time.h"
 #include "service/job_service.h"
 #include "service/lifecycle.h"
 #include "service/resource_name.h"
@@ -20,7 +20,6 @@ namespace kiln::service {
 namespace {
 
 namespace v1 = google::cloud::aiplatform::v1;
-
 
 const std::vector<filter::FieldSpec>& PipelineFilterFields() {
   static const auto* kFields = new std::vector<filter::FieldSpec>{
@@ -116,9 +115,9 @@ absl::Status PipelineService::Validate(const v1::TrainingPipeline& p) const {
         kCustomTaskDefinition));
   }
   if (p.training_task_definition() != kCustomTaskDefinition) {
-    return FieldError("trainingTaskDefinition", absl::StrCat("\"", p.training_task_definition(),
-                                                             "\" is not a task definition kiln runs; supported: ",
-                                                             kCustomTaskDefinition));
+    return FieldError("trainingTaskDefinition",
+                      absl::StrCat("\"", p.training_task_definition(),
+                                   "\" is not a task definition kiln runs; supported: ", kCustomTaskDefinition));
   }
   if (p.has_input_data_config()) {
     return absl::UnimplementedError(

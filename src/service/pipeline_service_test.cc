@@ -76,9 +76,11 @@ TEST_F(PipelineServiceTest, ErrorsPointIntoTrainingTaskInputs) {
             "trainingTaskInputs.workerPoolSpecs[0].replicaCount: invalid value \"x\": expected an integer");
   bad = FromJson(R"({"trainingTaskInputs": {"workerPoolSpec": []}})");
   *p.mutable_training_task_inputs() = bad.training_task_inputs();
-  EXPECT_EQ(Create(p).status().message(),
-            "Invalid JSON payload received. Unknown name \"workerPoolSpec\" at 'trainingTaskInputs': Cannot find field.");
-  bad = FromJson(R"({"trainingTaskInputs": {"workerPoolSpecs": [{"replicaCount": 0, "containerSpec": {"imageUri": "i"}}]}})");
+  EXPECT_EQ(
+      Create(p).status().message(),
+      "Invalid JSON payload received. Unknown name \"workerPoolSpec\" at 'trainingTaskInputs': Cannot find field.");
+  bad = FromJson(
+      R"({"trainingTaskInputs": {"workerPoolSpecs": [{"replicaCount": 0, "containerSpec": {"imageUri": "i"}}]}})");
   *p.mutable_training_task_inputs() = bad.training_task_inputs();
   EXPECT_EQ(Create(p).status().message(), "trainingTaskInputs.workerPoolSpecs[0].replicaCount: must be ≥ 1");
 }
@@ -88,7 +90,9 @@ TEST_F(PipelineServiceTest, TaskDefinitionRules) {
   p.set_training_task_definition("gs://x/y.yaml");
   absl::Status s = Create(p).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(s.message(), HasSubstr("supported: gs://google-cloud-aiplatform/schema/trainingjob/definition/custom_task_1.0.0.yaml"));
+  EXPECT_THAT(
+      s.message(),
+      HasSubstr("supported: gs://google-cloud-aiplatform/schema/trainingjob/definition/custom_task_1.0.0.yaml"));
   p.set_training_task_definition(kHyperparameterTuningTaskDefinition);
   EXPECT_EQ(Create(p).status().code(), absl::StatusCode::kUnimplemented);
   p = FromJson(kValid);
@@ -104,7 +108,8 @@ TEST_F(PipelineServiceTest, ModelLocationRules) {
   EXPECT_EQ(*ModelArtifactUri(p, *spec), "gs://b/out/model/");
   p.mutable_model_to_upload()->set_artifact_uri("gs://other/model");
   EXPECT_EQ(*ModelArtifactUri(p, *spec), "gs://other/model") << "artifactUri wins";
-  auto no_base = FromJson(R"({"trainingTaskInputs": {"workerPoolSpecs": [{"replicaCount": 1, "containerSpec": {"imageUri": "i", "command": ["true"]}}]}})");
+  auto no_base = FromJson(
+      R"({"trainingTaskInputs": {"workerPoolSpecs": [{"replicaCount": 1, "containerSpec": {"imageUri": "i", "command": ["true"]}}]}})");
   p = FromJson(kValid);
   *p.mutable_training_task_inputs() = no_base.training_task_inputs();
   absl::Status s = Create(p).status();

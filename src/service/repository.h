@@ -121,8 +121,8 @@ struct Page {
 // AIP-160 `filter` over `filter_fields`, in creation order. INVALID_ARGUMENT for a bad
 // filter, page size or token.
 absl::StatusOr<Page<std::string>> ListSerialized(store::Store& store, absl::string_view collection,
-                                                 absl::string_view parent, absl::string_view filter,
-                                                 int64_t page_size, absl::string_view page_token,
+                                                 absl::string_view parent, absl::string_view filter, int64_t page_size,
+                                                 absl::string_view page_token,
                                                  const google::protobuf::Message& prototype,
                                                  const std::vector<filter::FieldSpec>& filter_fields);
 

@@ -34,7 +34,8 @@ absl::StatusOr<LocationName> LocationName::Parse(absl::string_view text, absl::s
   std::vector<absl::string_view> parts = absl::StrSplit(text, '/');
   if (parts.size() != 4 || parts[0] != "projects" || parts[2] != "locations" || !IsSegment(parts[1]) ||
       !IsSegment(parts[3])) {
-    return FieldError(field, absl::StrCat("\"", text, "\" is not a location; want projects/{project}/locations/{location}"));
+    return FieldError(field,
+                      absl::StrCat("\"", text, "\" is not a location; want projects/{project}/locations/{location}"));
   }
   return LocationName{std::string(parts[1]), std::string(parts[3])};
 }

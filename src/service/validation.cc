@@ -7,9 +7,7 @@
 namespace kiln::service {
 namespace {
 
-bool IsLabelChar(char c) {
-  return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '-';
-}
+bool IsLabelChar(char c) { return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '-'; }
 
 }  // namespace
 
@@ -22,7 +20,8 @@ size_t Utf8Length(absl::string_view text) {
 absl::Status ValidateDisplayName(absl::string_view path, absl::string_view value) {
   if (value.empty()) return FieldError(path, "is required");
   if (Utf8Length(value) > kMaxDisplayNameChars) {
-    return FieldError(path, absl::StrCat("must be at most ", kMaxDisplayNameChars, " characters, got ", Utf8Length(value)));
+    return FieldError(path,
+                      absl::StrCat("must be at most ", kMaxDisplayNameChars, " characters, got ", Utf8Length(value)));
   }
   return absl::OkStatus();
 }

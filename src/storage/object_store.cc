@@ -61,8 +61,7 @@ std::string PercentDecode(absl::string_view text) {
 }
 
 // Rejects object paths that could leave the folder they are mapped into.
-absl::Status CheckObjectPath(absl::string_view path, absl::string_view uri,
-                             absl::string_view field) {
+absl::Status CheckObjectPath(absl::string_view path, absl::string_view uri, absl::string_view field) {
   // Check both the literal and the percent-decoded form: a later consumer might decode.
   for (const std::string& form : {std::string(path), PercentDecode(path)}) {
     if (form.find('\0') != std::string::npos) {
@@ -103,8 +102,7 @@ absl::StatusOr<fs::path> ResolveSymlinks(const fs::path& path) {
     std::error_code ec;
     if (fs::is_symlink(fs::symlink_status(next, ec))) {
       if (++hops > kMaxSymlinkHops) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("too many levels of symbolic links at ", next.string()));
+        return absl::InvalidArgumentError(absl::StrCat("too many levels of symbolic links at ", next.string()));
       }
       fs::path target = fs::read_symlink(next, ec);
       if (ec) {
@@ -125,8 +123,7 @@ absl::StatusOr<fs::path> ResolveSymlinks(const fs::path& path) {
 bool IsUnder(absl::string_view path, absl::string_view folder) {
   if (path == folder) return true;
   if (folder.empty()) return absl::StartsWith(path, "/");
-  return absl::StartsWith(path, folder) && path.size() > folder.size() &&
-         path[folder.size()] == '/';
+  return absl::StartsWith(path, folder) && path.size() > folder.size() && path[folder.size()] == '/';
 }
 
 }  // namespace
@@ -153,8 +150,7 @@ std::string ObjectStore::BucketRoot(const std::string& bucket) const {
   return absl::StrCat(root_, "/", bucket);
 }
 
-absl::StatusOr<std::string> ObjectStore::ToLocalPath(absl::string_view uri,
-                                                     absl::string_view field) const {
+absl::StatusOr<std::string> ObjectStore::ToLocalPath(absl::string_view uri, absl::string_view field) const {
   if (uri.empty()) {
     return FieldError(field, "is required: give a gs://BUCKET/PATH or file:///ABSOLUTE/PATH URI");
   }
@@ -173,9 +169,8 @@ absl::StatusOr<std::string> ObjectStore::ToLocalPath(absl::string_view uri,
   if (!absl::StartsWith(uri, kGsScheme)) {
     size_t scheme_end = uri.find("://");
     if (scheme_end != absl::string_view::npos) {
-      return FieldError(
-          field, absl::StrCat("unsupported URI scheme '", uri.substr(0, scheme_end), "://' in '",
-                              uri, "'; use gs://BUCKET/PATH or file:///ABSOLUTE/PATH"));
+      return FieldError(field, absl::StrCat("unsupported URI scheme '", uri.substr(0, scheme_end), "://' in '", uri,
+                                            "'; use gs://BUCKET/PATH or file:///ABSOLUTE/PATH"));
     }
     return FieldError(field, absl::StrCat("'", uri,
                                           "' is not a URI; use gs://BUCKET/PATH or "
@@ -193,13 +188,11 @@ absl::StatusOr<std::string> ObjectStore::ToLocalPath(absl::string_view uri,
                                           "of lowercase letters, digits, '.', '_' and '-', "
                                           "starting and ending with a letter or digit"));
   }
-  absl::string_view object =
-      slash == absl::string_view::npos ? absl::string_view() : rest.substr(slash + 1);
+  absl::string_view object = slash == absl::string_view::npos ? absl::string_view() : rest.substr(slash + 1);
   KILN_RETURN_IF_ERROR(CheckObjectPath(object, uri, field));
 
   std::string bucket_root = BucketRoot(bucket);
-  std::string local =
-      slash == absl::string_view::npos ? bucket_root : absl::StrCat(bucket_root, "/", object);
+  std::string local = slash == absl::string_view::npos ? bucket_root : absl::StrCat(bucket_root, "/", object);
 
   // Symlinks inside the bucket may point anywhere; refuse those that leave it.
   absl::StatusOr<fs::path> real_root = ResolveSymlinks(fs::path(bucket_root));
@@ -209,9 +202,9 @@ absl::StatusOr<std::string> ObjectStore::ToLocalPath(absl::string_view uri,
   std::string root_text = NormalizeFolder(real_root->string());
   std::string local_text = NormalizeFolder(real_local->string());
   if (!IsUnder(local_text, root_text)) {
-    return FieldError(field, absl::StrCat("'", uri, "' resolves through a symbolic link to ",
-                                          local_text, ", outside the bucket's folder ", root_text,
-                                          "; remove the link or copy the data in"));
+    return FieldError(
+        field, absl::StrCat("'", uri, "' resolves through a symbolic link to ", local_text,
+                            ", outside the bucket's folder ", root_text, "; remove the link or copy the data in"));
   }
   return local;
 }
@@ -226,15 +219,13 @@ std::optional<std::string> ObjectStore::ToUri(absl::string_view local_path) cons
   // The most specific bucket override wins.
   const std::pair<const std::string, std::string>* best = nullptr;
   for (const auto& entry : bucket_roots_) {
-    if (IsUnder(normal, entry.second) &&
-        (best == nullptr || entry.second.size() > best->second.size())) {
+    if (IsUnder(normal, entry.second) && (best == nullptr || entry.second.size() > best->second.size())) {
       best = &entry;
     }
   }
   if (best != nullptr) {
     if (normal == best->second) return absl::StrCat("gs://", best->first, suffix);
-    absl::string_view rest =
-        absl::string_view(normal).substr(best->second.empty() ? 1 : best->second.size() + 1);
+    absl::string_view rest = absl::string_view(normal).substr(best->second.empty() ? 1 : best->second.size() + 1);
     return absl::StrCat("gs://", best->first, "/", rest, suffix);
   }
   if (!IsUnder(normal, root_) || normal == root_ || (root_.empty() && normal == "/")) {

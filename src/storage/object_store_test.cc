@@ -102,8 +102,7 @@ TEST(ObjectStoreTest, RejectsEveryEscapeTrick) {
   ExpectInvalid(store, std::string("gs://bucket/a\0b", 14), "NUL");
   ExpectInvalid(store, "gs://bucket/a%00b", "NUL");
   // Dots inside names are fine, and so are stray percent signs.
-  EXPECT_EQ(*store.ToLocalPath("gs://bucket/a..b/.hidden/x.", "f"),
-            "/kiln/storage/bucket/a..b/.hidden/x.");
+  EXPECT_EQ(*store.ToLocalPath("gs://bucket/a..b/.hidden/x.", "f"), "/kiln/storage/bucket/a..b/.hidden/x.");
   EXPECT_EQ(*store.ToLocalPath("gs://bucket/100%/%zz", "f"), "/kiln/storage/bucket/100%/%zz");
 }
 
@@ -123,8 +122,7 @@ TEST(ObjectStoreTest, RejectsSymlinksThatLeaveTheBucket) {
   ExpectInvalid(store, "gs://bucket/relative-escape/x", "outside the bucket's folder");
   ExpectInvalid(store, "gs://bucket/dangling", "outside the bucket's folder");
   EXPECT_EQ(*store.ToLocalPath("gs://bucket/ok-link/x", "f"), root + "/bucket/ok-link/x");
-  EXPECT_EQ(*store.ToLocalPath("gs://bucket/missing/deeper/", "f"),
-            root + "/bucket/missing/deeper/");
+  EXPECT_EQ(*store.ToLocalPath("gs://bucket/missing/deeper/", "f"), root + "/bucket/missing/deeper/");
 }
 
 TEST(ObjectStoreTest, BucketRootMayItselfBeASymlink) {
@@ -151,8 +149,7 @@ TEST(ObjectStoreTest, BucketOverrides) {
 
 TEST(ObjectStoreTest, ToUriInvertsToLocalPath) {
   ObjectStore store("/kiln/storage");
-  for (const char* uri :
-       {"gs://bucket", "gs://bucket/", "gs://bucket/a/b.txt", "gs://bucket/a/b/"}) {
+  for (const char* uri : {"gs://bucket", "gs://bucket/", "gs://bucket/a/b.txt", "gs://bucket/a/b/"}) {
     EXPECT_EQ(*store.ToUri(*store.ToLocalPath(uri, "f")), uri);
   }
   EXPECT_EQ(*store.ToUri("/kiln/storage/bucket/a/./b//c"), "gs://bucket/a/b/c");

@@ -68,12 +68,10 @@ struct Decoded {
 // `token` is not empty.
 absl::StatusOr<Decoded> Decode(absl::string_view token, absl::string_view query_fingerprint) {
   std::string bytes;
-  constexpr absl::string_view kNotAToken =
-      "not a valid page token; pass the nextPageToken of a previous response";
+  constexpr absl::string_view kNotAToken = "not a valid page token; pass the nextPageToken of a previous response";
   // Re-encoding must give the token back: rejects padding and non-canonical trailing bits.
   if (!absl::WebSafeBase64Unescape(token, &bytes) || bytes.size() < kSeqTokenSize ||
-      bytes.size() > kSeqTokenSize + 4 + kMaxCursorKeyBytes ||
-      absl::WebSafeBase64Escape(bytes) != token) {
+      bytes.size() > kSeqTokenSize + 4 + kMaxCursorKeyBytes || absl::WebSafeBase64Escape(bytes) != token) {
     return TokenError(kNotAToken);
   }
   size_t body_size = bytes.size() - 8;
@@ -114,8 +112,7 @@ std::string EncodePageToken(const PageCursor& cursor, absl::string_view query_fi
   return Encode(cursor.after_seq, "", query_fingerprint);
 }
 
-absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token,
-                                           absl::string_view query_fingerprint) {
+absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token, absl::string_view query_fingerprint) {
   if (token.empty()) return PageCursor{};
   absl::StatusOr<Decoded> decoded = Decode(token, query_fingerprint);
   if (!decoded.ok()) return decoded.status();
@@ -127,8 +124,7 @@ std::string EncodeKeyPageToken(absl::string_view after_key, absl::string_view qu
   return Encode(0, after_key.substr(0, kMaxCursorKeyBytes), query_fingerprint);
 }
 
-absl::StatusOr<std::string> DecodeKeyPageToken(absl::string_view token,
-                                               absl::string_view query_fingerprint) {
+absl::StatusOr<std::string> DecodeKeyPageToken(absl::string_view token, absl::string_view query_fingerprint) {
   if (token.empty()) return std::string();
   absl::StatusOr<Decoded> decoded = Decode(token, query_fingerprint);
   if (!decoded.ok()) return decoded.status();

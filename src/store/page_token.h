@@ -41,16 +41,14 @@ std::string EncodePageToken(const PageCursor& cursor, absl::string_view query_fi
 // Decodes a token from EncodePageToken with the same fingerprint. "" (no token) is the first
 // page: PageCursor{0}. INVALID_ARGUMENT "pageToken: ..." for a token that is malformed,
 // altered (checksum mismatch) or was issued for a different query.
-absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token,
-                                           absl::string_view query_fingerprint);
+absl::StatusOr<PageCursor> DecodePageToken(absl::string_view token, absl::string_view query_fingerprint);
 
 // The same for lists not ordered by seq (log entries): the cursor is the sort key of the last
 // item returned, non-empty and at most kMaxCursorKeyBytes. DecodeKeyPageToken gives "" for no
 // token (the first page) and the same errors as DecodePageToken.
 inline constexpr size_t kMaxCursorKeyBytes = 1024;
 std::string EncodeKeyPageToken(absl::string_view after_key, absl::string_view query_fingerprint);
-absl::StatusOr<std::string> DecodeKeyPageToken(absl::string_view token,
-                                               absl::string_view query_fingerprint);
+absl::StatusOr<std::string> DecodeKeyPageToken(absl::string_view token, absl::string_view query_fingerprint);
 
 // The page size to use for a request's pageSize: negative → INVALID_ARGUMENT
 // "pageSize: must be ≥ 0"; 0 → kDefaultPageSize; above kMaxPageSize → kMaxPageSize.

@@ -32,8 +32,7 @@ TEST(SipHashTest, ReferenceVectors) {
 TEST(PageTokenTest, RoundTrip) {
   for (int64_t seq : {int64_t{0}, int64_t{1}, int64_t{123456789}, INT64_MAX}) {
     std::string token = EncodePageToken({seq}, Fingerprint());
-    EXPECT_EQ(token.find_first_not_of(
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+    EXPECT_EQ(token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
               std::string::npos)
         << token;
     absl::StatusOr<PageCursor> cursor = DecodePageToken(token, Fingerprint());
@@ -78,10 +77,8 @@ TEST(PageTokenTest, TamperedTokenIsRejected) {
 
 TEST(PageTokenTest, TokenForAnotherQueryIsRejected) {
   std::string token = EncodePageToken({5}, Fingerprint());
-  std::string other_filter =
-      QueryFingerprint({"customJobs", "projects/p/locations/l", "state=2", ""});
-  std::string other_parent =
-      QueryFingerprint({"customJobs", "projects/p/locations/m", "state=1", ""});
+  std::string other_filter = QueryFingerprint({"customJobs", "projects/p/locations/l", "state=2", ""});
+  std::string other_parent = QueryFingerprint({"customJobs", "projects/p/locations/m", "state=1", ""});
   for (const std::string& fp : {other_filter, other_parent}) {
     absl::StatusOr<PageCursor> cursor = DecodePageToken(token, fp);
     ASSERT_FALSE(cursor.ok());

@@ -46,13 +46,13 @@ struct SipState {
 }  // namespace
 
 uint64_t SipHash24(const SipKey& key, absl::string_view message) {
-  SipState s{key.k0 ^ 0x736f6d6570736575ULL, key.k1 ^ 0x646f72616e646f6dULL,
-             key.k0 ^ 0x6c7967656e657261ULL, key.k1 ^ 0x7465646279746573ULL};
+  SipState s{key.k0 ^ 0x736f6d6570736575ULL, key.k1 ^ 0x646f72616e646f6dULL, key.k0 ^ 0x6c7967656e657261ULL,
+             key.k1 ^ 0x7465646279746573ULL};
   const size_t full = message.size() / 8 * 8;
   for (size_t i = 0; i < full; i += 8) s.Absorb(LoadLittleEndian(message.data() + i, 8));
   // Last block: the remaining bytes, with the message length (mod 256) in the top byte.
-  uint64_t last = LoadLittleEndian(message.data() + full, message.size() - full) |
-                  (uint64_t{message.size() & 0xff} << 56);
+  uint64_t last =
+      LoadLittleEndian(message.data() + full, message.size() - full) | (uint64_t{message.size() & 0xff} << 56);
   s.Absorb(last);
   s.v2 ^= 0xff;
   for (int i = 0; i < 4; ++i) s.Round();  // four finalization rounds

@@ -10,8 +10,7 @@
 namespace kiln::store::internal {
 
 absl::Status SqliteError(int rc, sqlite3* db, absl::string_view context) {
-  const char* detail = (db != nullptr && sqlite3_errcode(db) == rc) ? sqlite3_errmsg(db)
-                                                                     : sqlite3_errstr(rc);
+  const char* detail = (db != nullptr && sqlite3_errcode(db) == rc) ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string message = absl::StrCat("store: ", context, ": ", detail, " (sqlite code ", rc, ")");
   switch (rc & 0xff) {
     case SQLITE_BUSY:
@@ -55,14 +54,13 @@ Statement& Statement::BindInt64(int index, int64_t value) {
 
 Statement& Statement::BindText(int index, absl::string_view value) {
   // A non-null pointer even for "" so the value binds as '' rather than NULL.
-  NoteBind(sqlite3_bind_text64(stmt_, index, value.empty() ? "" : value.data(), value.size(),
-                               SQLITE_TRANSIENT, SQLITE_UTF8));
+  NoteBind(sqlite3_bind_text64(stmt_, index, value.empty() ? "" : value.data(), value.size(), SQLITE_TRANSIENT,
+                               SQLITE_UTF8));
   return *this;
 }
 
 Statement& Statement::BindBlob(int index, absl::string_view value) {
-  NoteBind(sqlite3_bind_blob64(stmt_, index, value.empty() ? "" : value.data(), value.size(),
-                               SQLITE_TRANSIENT));
+  NoteBind(sqlite3_bind_blob64(stmt_, index, value.empty() ? "" : value.data(), value.size(), SQLITE_TRANSIENT));
   return *this;
 }
 
@@ -145,8 +143,8 @@ absl::StatusOr<Statement> Connection::Prepare(absl::string_view sql) {
   auto it = statements_.find(sql);
   if (it == statements_.end()) {
     sqlite3_stmt* raw = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    int rc =
+        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
     if (rc != SQLITE_OK) return SqliteError(rc, db_, sql);
     it = statements_.emplace(std::string(sql), raw).first;
   }

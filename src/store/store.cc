@@ -51,8 +51,8 @@ class CallbackScope {
 
 absl::Status CheckNotReentrant(const Store* store, absl::string_view op) {
   if (t_active_store == store) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "store: ", op, " called from inside a transaction callback of the same store"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("store: ", op, " called from inside a transaction callback of the same store"));
   }
   return absl::OkStatus();
 }
@@ -73,8 +73,7 @@ absl::StatusOr<int> UserVersion(Connection& conn) {
 
 absl::Status TooNew(const std::string& path, int version, size_t known) {
   return absl::FailedPreconditionError(absl::StrCat(
-      "store: database ", path, " has schema version ", version,
-      ", newer than the latest this kiln knows (", known,
+      "store: database ", path, " has schema version ", version, ", newer than the latest this kiln knows (", known,
       "); it was written by a newer kiln: run that version or point kiln at another store"));
 }
 
@@ -87,9 +86,7 @@ Store::Store(std::string path, Options options)
 
 Store::~Store() = default;
 
-absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) {
-  return Open(path, Options());
-}
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path) { return Open(path, Options()); }
 
 absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Options options) {
   if (path.empty()) return absl::InvalidArgumentError("store: empty database path");
@@ -100,8 +97,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Opti
 
 absl::Status Store::Initialize() {
   absl::MutexLock lock(&write_mu_);
-  KILN_ASSIGN_OR_RETURN(writer_, Connection::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                                                  options_.busy_timeout));
+  KILN_ASSIGN_OR_RETURN(writer_,
+                        Connection::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options_.busy_timeout));
   // Refuse a newer database before touching it at all.
   KILN_ASSIGN_OR_RETURN(int version, UserVersion(*writer_));
   if (version > static_cast<int>(options_.migrations.size())) {
@@ -110,13 +107,13 @@ absl::Status Store::Initialize() {
   if (path_ != kMemoryPath) {
     KILN_ASSIGN_OR_RETURN(std::string mode, writer_->QueryString("PRAGMA journal_mode = WAL"));
     if (absl::AsciiStrToLower(mode) != "wal") {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "store: cannot enable WAL journaling on ", path_, " (journal_mode is ", mode, ")"));
+      return absl::FailedPreconditionError(
+          absl::StrCat("store: cannot enable WAL journaling on ", path_, " (journal_mode is ", mode, ")"));
     }
   }
-  KILN_RETURN_IF_ERROR(writer_->Exec(
-      "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-      "PRAGMA journal_size_limit = 67108864;"));
+  KILN_RETURN_IF_ERROR(
+      writer_->Exec("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                    "PRAGMA journal_size_limit = 67108864;"));
   return Migrate();
 }
 
@@ -136,14 +133,12 @@ absl::Status Store::Migrate() {
     if (status.ok()) status = writer_->Exec(absl::StrCat("PRAGMA user_version = ", version + 1));
     if (status.ok()) status = writer_->Exec("COMMIT");
     if (!status.ok()) {
-      return absl::Status(status.code(), absl::StrCat("store: migration ", version + 1,
-                                                      " failed: ", status.message()));
+      return absl::Status(status.code(), absl::StrCat("store: migration ", version + 1, " failed: ", status.message()));
     }
   }
 }
 
-absl::Status Store::Write(const std::function<absl::Status(Transaction&)>& fn,
-                          Durability durability) {
+absl::Status Store::Write(const std::function<absl::Status(Transaction&)>& fn, Durability durability) {
   KILN_RETURN_IF_ERROR(CheckNotReentrant(this, "Write"));
   std::vector<std::string> changed;
   {

@@ -80,8 +80,8 @@ class Transaction {
   // Resources of `kind` (required) under `parent` ("" = any parent) with seq > after_seq,
   // in seq order, at most `limit` (must be > 0). To learn whether another page exists, ask
   // for page_size + 1 and continue after the seq of the last one returned.
-  absl::StatusOr<std::vector<Resource>> List(absl::string_view kind, absl::string_view parent,
-                                             int64_t after_seq, int limit);
+  absl::StatusOr<std::vector<Resource>> List(absl::string_view kind, absl::string_view parent, int64_t after_seq,
+                                             int limit);
 
   // The next value of the named counter: 1, 2, 3, ... Durable with the transaction (a rolled
   // back transaction hands the same value out again). For server-assigned numeric ids and
@@ -89,12 +89,11 @@ class Transaction {
   absl::StatusOr<int64_t> NextId(absl::string_view counter);
 
   // A small key/value table for kiln's own bookkeeping ("runtime/..." records).
-  absl::StatusOr<std::string> GetMeta(absl::string_view key);  // NOT_FOUND when absent
+  absl::StatusOr<std::string> GetMeta(absl::string_view key);            // NOT_FOUND when absent
   absl::Status PutMeta(absl::string_view key, absl::string_view value);  // insert or replace
-  absl::Status DeleteMeta(absl::string_view key);  // NOT_FOUND when absent
+  absl::Status DeleteMeta(absl::string_view key);                        // NOT_FOUND when absent
   // All (key, value) pairs whose key starts with `prefix` ("" = all), by key.
-  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ListMeta(
-      absl::string_view prefix);
+  absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ListMeta(absl::string_view prefix);
 
  private:
   friend class Store;
@@ -107,7 +106,7 @@ class Transaction {
 
   internal::Connection* conn_;
   bool read_only_;
-  absl::Status sqlite_error_;  // first SQLite error; non-OK dooms the transaction
+  absl::Status sqlite_error_;         // first SQLite error; non-OK dooms the transaction
   std::vector<std::string> changed_;  // resource names, in order of first change
   absl::flat_hash_set<std::string> changed_set_;
 };
@@ -160,8 +159,7 @@ class Store {
   // Runs fn in one write transaction (BEGIN IMMEDIATE). Commits when fn returns OK and no
   // SQLite error occurred; otherwise rolls back and returns fn's error (or the SQLite error).
   // Nothing half-written is ever visible, not even after a crash.
-  absl::Status Write(const std::function<absl::Status(Transaction&)>& fn,
-                     Durability durability = Durability::kDurable);
+  absl::Status Write(const std::function<absl::Status(Transaction&)>& fn, Durability durability = Durability::kDurable);
 
   // Runs fn against a consistent read-only snapshot; returns fn's status.
   absl::Status Read(const std::function<absl::Status(Transaction&)>& fn);
@@ -190,8 +188,7 @@ class Store {
   absl::Status Migrate() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::StatusOr<std::unique_ptr<internal::Connection>> AcquireReader();
   void ReleaseReader(std::unique_ptr<internal::Connection> conn);
-  absl::Status ReadOn(internal::Connection* conn,
-                      const std::function<absl::Status(Transaction&)>& fn);
+  absl::Status ReadOn(internal::Connection* conn, const std::function<absl::Status(Transaction&)>& fn);
   void NotifyListeners(const std::vector<std::string>& changed);
 
   const std::string path_;

@@ -28,8 +28,7 @@ class FileStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::path(::testing::TempDir()) /
-           absl::StrCat("kiln_store_", info->name(), "_", getpid());
+    dir_ = std::filesystem::path(::testing::TempDir()) / absl::StrCat("kiln_store_", info->name(), "_", getpid());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     path_ = (dir_ / "kiln.db").string();
@@ -52,8 +51,10 @@ absl::StatusOr<int64_t> InsertWithNewId(Store& store, absl::string_view data) {
     auto next = tx.NextId("customJobs");
     if (!next.ok()) return next.status();
     id = *next;
-    Resource r{.name = absl::StrCat(kParent, "/customJobs/", id), .kind = "customJobs",
-               .parent = kParent, .data = std::string(data)};
+    Resource r{.name = absl::StrCat(kParent, "/customJobs/", id),
+               .kind = "customJobs",
+               .parent = kParent,
+               .data = std::string(data)};
     return tx.Insert(r);
   });
   if (!status.ok()) return status;
@@ -68,17 +69,15 @@ TEST_F(FileStoreTest, DurabilityPragmasAreSet) {
   EXPECT_EQ(*store->PragmaValue("foreign_keys"), "1");
   EXPECT_EQ(*store->PragmaValue("busy_timeout"), "5000");
   EXPECT_EQ(*store->PragmaValue("user_version"), "1");
-  EXPECT_EQ(store->PragmaValue("journal_mode = DELETE").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store->PragmaValue("journal_mode = DELETE").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(FileStoreTest, DeferredWritesCommitAndLeaveTheConnectionFull) {
   {
     auto store = OpenOrDie();
     ASSERT_NE(store, nullptr);
-    ASSERT_TRUE(store->Write([](Transaction& tx) { return tx.PutMeta("deferred", "1"); },
-                             Store::Durability::kDeferred)
-                    .ok());
+    ASSERT_TRUE(
+        store->Write([](Transaction& tx) { return tx.PutMeta("deferred", "1"); }, Store::Durability::kDeferred).ok());
     EXPECT_EQ(*store->PragmaValue("synchronous"), "2");
     absl::Status failed = store->Write(
         [](Transaction& tx) -> absl::Status {
@@ -113,15 +112,17 @@ TEST_F(FileStoreTest, ReopenFindsEverythingAndIdsStayMonotonic) {
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(*InsertWithNewId(*store, "three"), 3);
-  ASSERT_TRUE(store->Read([](Transaction& tx) -> absl::Status {
-    auto list = tx.List("customJobs", kParent, 0, 10);
-    EXPECT_TRUE(list.ok());
-    EXPECT_EQ(list->size(), 3u);
-    EXPECT_EQ((*list)[0].data, "one");
-    EXPECT_EQ((*list)[2].data, "three");
-    EXPECT_EQ(*tx.GetMeta("runtime/1"), "pid");
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store
+                  ->Read([](Transaction& tx) -> absl::Status {
+                    auto list = tx.List("customJobs", kParent, 0, 10);
+                    EXPECT_TRUE(list.ok());
+                    EXPECT_EQ(list->size(), 3u);
+                    EXPECT_EQ((*list)[0].data, "one");
+                    EXPECT_EQ((*list)[2].data, "three");
+                    EXPECT_EQ(*tx.GetMeta("runtime/1"), "pid");
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 TEST_F(FileStoreTest, MigrationToV2KeepsData) {
@@ -139,9 +140,8 @@ TEST_F(FileStoreTest, MigrationToV2KeepsData) {
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->schema_version(), 2);
   EXPECT_EQ(*store->PragmaValue("user_version"), "2");
-  ASSERT_TRUE(store->Read([](Transaction& tx) {
-    return tx.Get(absl::StrCat(kParent, "/customJobs/1")).status();
-  }).ok());
+  ASSERT_TRUE(
+      store->Read([](Transaction& tx) { return tx.Get(absl::StrCat(kParent, "/customJobs/1")).status(); }).ok());
   EXPECT_EQ(*InsertWithNewId(*store, "after"), 2);
   store.reset();
 
@@ -149,8 +149,7 @@ TEST_F(FileStoreTest, MigrationToV2KeepsData) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM labels WHERE label = 'migrated'", -1,
-                               &stmt, nullptr),
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM labels WHERE label = 'migrated'", -1, &stmt, nullptr),
             SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(stmt, 0), 1);
@@ -204,9 +203,8 @@ TEST_F(FileStoreTest, ConcurrentWritersAndReadersAllLand) {
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   std::atomic<int> notified{0};
-  store->AddCommitListener([&](const std::vector<std::string>& names) {
-    notified.fetch_add(static_cast<int>(names.size()));
-  });
+  store->AddCommitListener(
+      [&](const std::vector<std::string>& names) { notified.fetch_add(static_cast<int>(names.size())); });
 
   std::atomic<int> failures{0};
   std::vector<std::thread> threads;
@@ -237,12 +235,14 @@ TEST_F(FileStoreTest, ConcurrentWritersAndReadersAllLand) {
   EXPECT_EQ(notified.load(), kWriters * kWritesEach);
 
   std::set<std::string> names;
-  ASSERT_TRUE(store->Read([&](Transaction& tx) -> absl::Status {
-    auto list = tx.List("customJobs", "", 0, 1000);
-    if (!list.ok()) return list.status();
-    for (const Resource& r : *list) names.insert(r.name);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store
+                  ->Read([&](Transaction& tx) -> absl::Status {
+                    auto list = tx.List("customJobs", "", 0, 1000);
+                    if (!list.ok()) return list.status();
+                    for (const Resource& r : *list) names.insert(r.name);
+                    return absl::OkStatus();
+                  })
+                  .ok());
   ASSERT_EQ(names.size(), static_cast<size_t>(kWriters * kWritesEach));
   for (int id = 1; id <= kWriters * kWritesEach; ++id) {
     EXPECT_TRUE(names.count(absl::StrCat(kParent, "/customJobs/", id))) << id;
@@ -257,20 +257,24 @@ TEST_F(FileStoreTest, ReadsSeeOneSnapshotAndDoNotBlockWriters) {
     auto list = tx.List("customJobs", "", 0, 10);
     return list.ok() ? list->size() : 999;
   };
-  ASSERT_TRUE(store->Read([&](Transaction& tx) -> absl::Status {
-    EXPECT_EQ(count(tx), 1u);  // the snapshot starts here
-    // A writer on another thread commits while this read is open: WAL lets it through.
-    absl::Status write;
-    std::thread writer([&] { write = InsertWithNewId(*store, "b").status(); });
-    writer.join();
-    EXPECT_TRUE(write.ok()) << write;
-    EXPECT_EQ(count(tx), 1u);  // still the same snapshot
-    return absl::OkStatus();
-  }).ok());
-  ASSERT_TRUE(store->Read([&](Transaction& tx) -> absl::Status {
-    EXPECT_EQ(count(tx), 2u);  // a new read sees the commit
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store
+                  ->Read([&](Transaction& tx) -> absl::Status {
+                    EXPECT_EQ(count(tx), 1u);  // the snapshot starts here
+                    // A writer on another thread commits while this read is open: WAL lets it through.
+                    absl::Status write;
+                    std::thread writer([&] { write = InsertWithNewId(*store, "b").status(); });
+                    writer.join();
+                    EXPECT_TRUE(write.ok()) << write;
+                    EXPECT_EQ(count(tx), 1u);  // still the same snapshot
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  ASSERT_TRUE(store
+                  ->Read([&](Transaction& tx) -> absl::Status {
+                    EXPECT_EQ(count(tx), 2u);  // a new read sees the commit
+                    return absl::OkStatus();
+                  })
+                  .ok());
 }
 
 }  // namespace

@@ -57,8 +57,7 @@ class StoreTest : public ::testing::Test {
     if (!status.ok()) return status;
     return out;
   }
-  std::vector<Resource> List(absl::string_view kind, absl::string_view parent,
-                             int64_t after_seq = 0, int limit = 100) {
+  std::vector<Resource> List(absl::string_view kind, absl::string_view parent, int64_t after_seq = 0, int limit = 100) {
     std::vector<Resource> out;
     absl::Status status = store_->Read([&](Transaction& tx) -> absl::Status {
       auto list = tx.List(kind, parent, after_seq, limit);
@@ -123,10 +122,8 @@ TEST_F(StoreTest, ErrorCodes) {
   EXPECT_THAT(std::string(missing.message()), HasSubstr("customJobs/404"));
 
   Resource ghost = Job(kParent, "404");
-  EXPECT_EQ(store_->Write([&](Transaction& tx) { return tx.Update(ghost); }).code(),
-            absl::StatusCode::kNotFound);
-  EXPECT_EQ(store_->Write([&](Transaction& tx) { return tx.Delete(ghost.name); }).code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->Write([&](Transaction& tx) { return tx.Update(ghost); }).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->Write([&](Transaction& tx) { return tx.Delete(ghost.name); }).code(), absl::StatusCode::kNotFound);
 
   // Optimistic concurrency: a stale revision is ABORTED and changes nothing.
   Resource stale = r;
@@ -162,25 +159,29 @@ TEST_F(StoreTest, FailedCallbackRollsBackEverything) {
   EXPECT_EQ(Get(Job(kParent, "a").name).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(Get(Job(kParent, "keep").name).ok());
   int64_t id = 0;
-  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
-    EXPECT_EQ(tx.GetMeta("runtime/x").status().code(), absl::StatusCode::kNotFound);
-    auto next = tx.NextId("jobs");
-    if (next.ok()) id = *next;
-    return next.status();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](Transaction& tx) -> absl::Status {
+                    EXPECT_EQ(tx.GetMeta("runtime/x").status().code(), absl::StatusCode::kNotFound);
+                    auto next = tx.NextId("jobs");
+                    if (next.ok()) id = *next;
+                    return next.status();
+                  })
+                  .ok());
   EXPECT_EQ(id, 1);  // the rolled-back value is handed out again
 }
 
 TEST_F(StoreTest, LogicalErrorsLeaveTheTransactionUsable) {
   // Get-or-insert inside one transaction: the NOT_FOUND does not doom it.
-  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
-    Resource r = Job(kParent, "1");
-    if (tx.Get(r.name).ok()) return absl::InternalError("should be absent");
-    if (tx.Insert(r).ok() && tx.Insert(r).code() != absl::StatusCode::kAlreadyExists) {
-      return absl::InternalError("expected ALREADY_EXISTS");
-    }
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](Transaction& tx) -> absl::Status {
+                    Resource r = Job(kParent, "1");
+                    if (tx.Get(r.name).ok()) return absl::InternalError("should be absent");
+                    if (tx.Insert(r).ok() && tx.Insert(r).code() != absl::StatusCode::kAlreadyExists) {
+                      return absl::InternalError("expected ALREADY_EXISTS");
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_TRUE(Get(Job(kParent, "1").name).ok());
 }
 
@@ -191,13 +192,11 @@ TEST_F(StoreTest, ListOrdersBySeqFiltersByParentAndPages) {
   ASSERT_TRUE(Insert(model).ok());
 
   auto all = List("customJobs", kParent);
-  EXPECT_THAT(Names(all), ElementsAre(Job(kParent, "c").name, Job(kParent, "a").name,
-                                      Job(kParent, "b").name));
+  EXPECT_THAT(Names(all), ElementsAre(Job(kParent, "c").name, Job(kParent, "a").name, Job(kParent, "b").name));
   EXPECT_LT(all[0].seq, all[1].seq);
   EXPECT_LT(all[1].seq, all[2].seq);
-  EXPECT_THAT(Names(List("customJobs", "")),
-              ElementsAre(Job(kParent, "c").name, Job(kParent, "a").name,
-                          Job(kParent, "b").name, Job(kOtherParent, "z").name));
+  EXPECT_THAT(Names(List("customJobs", "")), ElementsAre(Job(kParent, "c").name, Job(kParent, "a").name,
+                                                         Job(kParent, "b").name, Job(kOtherParent, "z").name));
   EXPECT_THAT(Names(List("customJobs", kOtherParent)), ElementsAre(Job(kOtherParent, "z").name));
   EXPECT_THAT(Names(List("models", "")), ElementsAre(model.name));
   EXPECT_THAT(List("operations", ""), IsEmpty());
@@ -210,8 +209,7 @@ TEST_F(StoreTest, ListOrdersBySeqFiltersByParentAndPages) {
   EXPECT_THAT(List("customJobs", kParent, page2.back().seq, 2), IsEmpty());
 
   // seq is never reused, even after a delete.
-  ASSERT_TRUE(store_->Write([&](Transaction& tx) { return tx.Delete(Job(kParent, "b").name); })
-                  .ok());
+  ASSERT_TRUE(store_->Write([&](Transaction& tx) { return tx.Delete(Job(kParent, "b").name); }).ok());
   Resource again = Job(kParent, "b");
   ASSERT_TRUE(store_->Write([&](Transaction& tx) { return tx.Insert(again); }).ok());
   EXPECT_GT(again.seq, model.seq);
@@ -224,35 +222,40 @@ TEST_F(StoreTest, ListOrdersBySeqFiltersByParentAndPages) {
 
 TEST_F(StoreTest, NextIdCountsPerCounter) {
   std::vector<int64_t> ids;
-  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
-    for (const char* counter : {"jobs", "jobs", "models/1/versions", "jobs"}) {
-      auto id = tx.NextId(counter);
-      if (!id.ok()) return id.status();
-      ids.push_back(*id);
-    }
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](Transaction& tx) -> absl::Status {
+                    for (const char* counter : {"jobs", "jobs", "models/1/versions", "jobs"}) {
+                      auto id = tx.NextId(counter);
+                      if (!id.ok()) return id.status();
+                      ids.push_back(*id);
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_THAT(ids, ElementsAre(1, 2, 1, 3));
 }
 
 TEST_F(StoreTest, Meta) {
-  ASSERT_TRUE(store_->Write([](Transaction& tx) -> absl::Status {
-    for (const char* key : {"runtime/b", "runtime/a", "other", "runtime0"}) {
-      if (absl::Status s = tx.PutMeta(key, absl::StrCat("v-", key)); !s.ok()) return s;
-    }
-    return tx.PutMeta("runtime/a", "replaced");
-  }).ok());
-  ASSERT_TRUE(store_->Read([](Transaction& tx) -> absl::Status {
-    EXPECT_EQ(*tx.GetMeta("runtime/a"), "replaced");
-    EXPECT_EQ(tx.GetMeta("nope").status().code(), absl::StatusCode::kNotFound);
-    auto runtime = tx.ListMeta("runtime/");
-    EXPECT_TRUE(runtime.ok());
-    EXPECT_THAT(*runtime, ElementsAre(std::pair<std::string, std::string>("runtime/a", "replaced"),
-                                      std::pair<std::string, std::string>("runtime/b",
-                                                                          "v-runtime/b")));
-    EXPECT_EQ(tx.ListMeta("")->size(), 4u);
-    return absl::OkStatus();
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([](Transaction& tx) -> absl::Status {
+                    for (const char* key : {"runtime/b", "runtime/a", "other", "runtime0"}) {
+                      if (absl::Status s = tx.PutMeta(key, absl::StrCat("v-", key)); !s.ok()) return s;
+                    }
+                    return tx.PutMeta("runtime/a", "replaced");
+                  })
+                  .ok());
+  ASSERT_TRUE(store_
+                  ->Read([](Transaction& tx) -> absl::Status {
+                    EXPECT_EQ(*tx.GetMeta("runtime/a"), "replaced");
+                    EXPECT_EQ(tx.GetMeta("nope").status().code(), absl::StatusCode::kNotFound);
+                    auto runtime = tx.ListMeta("runtime/");
+                    EXPECT_TRUE(runtime.ok());
+                    EXPECT_THAT(*runtime, ElementsAre(std::pair<std::string, std::string>("runtime/a", "replaced"),
+                                                      std::pair<std::string, std::string>("runtime/b", "v-runtime/b")));
+                    EXPECT_EQ(tx.ListMeta("")->size(), 4u);
+                    return absl::OkStatus();
+                  })
+                  .ok());
   ASSERT_TRUE(store_->Write([](Transaction& tx) { return tx.DeleteMeta("runtime/a"); }).ok());
   EXPECT_EQ(store_->Write([](Transaction& tx) { return tx.DeleteMeta("runtime/a"); }).code(),
             absl::StatusCode::kNotFound);
@@ -267,9 +270,7 @@ TEST_F(StoreTest, ReadTransactionsAreReadOnlyAndCallbacksCannotReenter) {
   status = store_->Read([](Transaction& tx) { return tx.NextId("jobs").status(); });
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
 
-  status = store_->Write([&](Transaction&) {
-    return store_->Read([](Transaction&) { return absl::OkStatus(); });
-  });
+  status = store_->Write([&](Transaction&) { return store_->Read([](Transaction&) { return absl::OkStatus(); }); });
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   // The store is still usable afterwards.
   EXPECT_TRUE(Insert(Job(kParent, "1")).ok());
@@ -284,16 +285,20 @@ TEST_F(StoreTest, CommitListenerGetsChangedNamesOnlyOnCommit) {
   });
   Resource a = Job(kParent, "a");
   Resource b = Job(kParent, "b");
-  ASSERT_TRUE(store_->Write([&](Transaction& tx) -> absl::Status {
-    if (absl::Status s = tx.Insert(a); !s.ok()) return s;
-    if (absl::Status s = tx.Insert(b); !s.ok()) return s;
-    return tx.Update(a);  // a changed twice: reported once
-  }).ok());
+  ASSERT_TRUE(store_
+                  ->Write([&](Transaction& tx) -> absl::Status {
+                    if (absl::Status s = tx.Insert(a); !s.ok()) return s;
+                    if (absl::Status s = tx.Insert(b); !s.ok()) return s;
+                    return tx.Update(a);  // a changed twice: reported once
+                  })
+                  .ok());
   // Rolled back, read-only and counter/meta-only transactions are not reported.
-  EXPECT_FALSE(store_->Write([&](Transaction& tx) -> absl::Status {
-    if (absl::Status s = tx.Delete(a.name); !s.ok()) return s;
-    return absl::CancelledError("no");
-  }).ok());
+  EXPECT_FALSE(store_
+                   ->Write([&](Transaction& tx) -> absl::Status {
+                     if (absl::Status s = tx.Delete(a.name); !s.ok()) return s;
+                     return absl::CancelledError("no");
+                   })
+                   .ok());
   ASSERT_TRUE(store_->Read([&](Transaction& tx) { return tx.Get(a.name).status(); }).ok());
   ASSERT_TRUE(store_->Write([](Transaction& tx) { return tx.PutMeta("k", "v"); }).ok());
   ASSERT_TRUE(store_->Write([&](Transaction& tx) { return tx.Delete(b.name); }).ok());
@@ -305,8 +310,7 @@ TEST_F(StoreTest, CommitListenerGetsChangedNamesOnlyOnCommit) {
 TEST_F(StoreTest, ListenerMayCallBackIntoTheStore) {
   std::atomic<int> seen{0};
   store_->AddCommitListener([&](const std::vector<std::string>& names) {
-    absl::Status status =
-        store_->Read([&](Transaction& tx) { return tx.Get(names.front()).status(); });
+    absl::Status status = store_->Read([&](Transaction& tx) { return tx.Get(names.front()).status(); });
     if (status.ok()) seen.fetch_add(1);
   });
   ASSERT_TRUE(Insert(Job(kParent, "1")).ok());

@@ -12,11 +12,10 @@
   auto tmp = (expr);                           \
   if (!tmp.ok()) return Fail(tmp.status());    \
   lhs = std::move(tmp).value()
-#define KILN_STORE_SQL_ASSIGN(lhs, expr) \
-  KILN_STORE_SQL_ASSIGN_(KILN_CONCAT_(kiln_store_sql_, __LINE__), lhs, expr)
-#define KILN_STORE_SQL_RUN(expr)                 \
-  do {                                           \
-    ::absl::Status kiln_store_status_ = (expr);  \
+#define KILN_STORE_SQL_ASSIGN(lhs, expr) KILN_STORE_SQL_ASSIGN_(KILN_CONCAT_(kiln_store_sql_, __LINE__), lhs, expr)
+#define KILN_STORE_SQL_RUN(expr)                                   \
+  do {                                                             \
+    ::absl::Status kiln_store_status_ = (expr);                    \
     if (!kiln_store_status_.ok()) return Fail(kiln_store_status_); \
   } while (0)
 
@@ -26,8 +25,7 @@ using internal::Statement;
 
 namespace {
 
-constexpr char kGetSql[] =
-    "SELECT seq, kind, parent, revision, data FROM resources WHERE name = ?1";
+constexpr char kGetSql[] = "SELECT seq, kind, parent, revision, data FROM resources WHERE name = ?1";
 constexpr char kInsertSql[] =
     "INSERT INTO resources (name, kind, parent, revision, data) VALUES (?1, ?2, ?3, 1, ?4) "
     "ON CONFLICT (name) DO NOTHING RETURNING seq";
@@ -51,8 +49,7 @@ constexpr char kPutMetaSql[] =
     "INSERT INTO meta (key, value) VALUES (?1, ?2) "
     "ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 constexpr char kDeleteMetaSql[] = "DELETE FROM meta WHERE key = ?1 RETURNING key";
-constexpr char kListMetaRangeSql[] =
-    "SELECT key, value FROM meta WHERE key >= ?1 AND key < ?2 ORDER BY key";
+constexpr char kListMetaRangeSql[] = "SELECT key, value FROM meta WHERE key >= ?1 AND key < ?2 ORDER BY key";
 constexpr char kListMetaFromSql[] = "SELECT key, value FROM meta WHERE key >= ?1 ORDER BY key";
 
 absl::Status ResourceNotFound(absl::string_view name) {
@@ -72,8 +69,7 @@ std::string PrefixUpperBound(absl::string_view prefix) {
 absl::Status Transaction::CheckWritable(absl::string_view op) const {
   if (!sqlite_error_.ok()) return sqlite_error_;
   if (read_only_) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("store: ", op, " is not allowed in a read-only transaction"));
+    return absl::FailedPreconditionError(absl::StrCat("store: ", op, " is not allowed in a read-only transaction"));
   }
   return absl::OkStatus();
 }
@@ -143,13 +139,12 @@ absl::Status Transaction::Update(Resource& r) {
   if (!row) return ResourceNotFound(r.name);
   int64_t stored_revision = stmt.ColumnInt64(0);
   if (r.revision != 0 && r.revision != stored_revision) {
-    return absl::AbortedError(absl::StrCat("Resource \"", r.name,
-                                           "\" was modified concurrently (revision ", r.revision,
+    return absl::AbortedError(absl::StrCat("Resource \"", r.name, "\" was modified concurrently (revision ", r.revision,
                                            " expected, ", stored_revision, " stored); retry."));
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "store: Update cannot change the kind or parent of \"", r.name, "\" (stored kind \"",
-      stmt.ColumnBytes(1), "\", parent \"", stmt.ColumnBytes(2), "\")"));
+  return absl::InvalidArgumentError(absl::StrCat("store: Update cannot change the kind or parent of \"", r.name,
+                                                 "\" (stored kind \"", stmt.ColumnBytes(1), "\", parent \"",
+                                                 stmt.ColumnBytes(2), "\")"));
 }
 
 absl::Status Transaction::Delete(absl::string_view name) {
@@ -162,15 +157,13 @@ absl::Status Transaction::Delete(absl::string_view name) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Resource>> Transaction::List(absl::string_view kind,
-                                                         absl::string_view parent,
-                                                         int64_t after_seq, int limit) {
+absl::StatusOr<std::vector<Resource>> Transaction::List(absl::string_view kind, absl::string_view parent,
+                                                        int64_t after_seq, int limit) {
   if (!sqlite_error_.ok()) return sqlite_error_;
   if (kind.empty()) return absl::InvalidArgumentError("store: List needs a kind");
   if (limit <= 0) return absl::InvalidArgumentError("store: List limit must be > 0");
   std::vector<Resource> out;
-  KILN_STORE_SQL_ASSIGN(Statement stmt,
-                        conn_->Prepare(parent.empty() ? kListByKindSql : kListByParentSql));
+  KILN_STORE_SQL_ASSIGN(Statement stmt, conn_->Prepare(parent.empty() ? kListByKindSql : kListByParentSql));
   stmt.BindText(1, kind);
   const int next = parent.empty() ? 2 : 3;  // ?2 is the parent when filtering by it
   if (!parent.empty()) stmt.BindText(2, parent);
@@ -225,12 +218,10 @@ absl::Status Transaction::DeleteMeta(absl::string_view key) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Transaction::ListMeta(
-    absl::string_view prefix) {
+absl::StatusOr<std::vector<std::pair<std::string, std::string>>> Transaction::ListMeta(absl::string_view prefix) {
   if (!sqlite_error_.ok()) return sqlite_error_;
   std::string upper = PrefixUpperBound(prefix);
-  KILN_STORE_SQL_ASSIGN(Statement stmt,
-                        conn_->Prepare(upper.empty() ? kListMetaFromSql : kListMetaRangeSql));
+  KILN_STORE_SQL_ASSIGN(Statement stmt, conn_->Prepare(upper.empty() ? kListMetaFromSql : kListMetaRangeSql));
   stmt.BindText(1, prefix);
   if (!upper.empty()) stmt.BindText(2, upper);
   std::vector<std::pair<std::string, std::string>> out;
