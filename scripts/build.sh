@@ -3,5 +3,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bash "$root/scripts/setup.sh"
-cmake -S "$root" -B "$root/build" -G Ninja >/dev/null
+# ccache keeps compiled objects outside the clone (~/.cache/ccache), so a fresh clone rebuilds
+# only what changed; CCACHE_BASEDIR makes the cache hit across clones in different folders.
+export CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=1
+cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_CXX_COMPILER_LAUNCHER=ccache >/dev/null
 cmake --build "$root/build" -j "$(nproc)"

@@ -6,7 +6,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 
 # Debian packages: build tools, libraries, and what the tests and examples run.
 packages=(
-  build-essential cmake ninja-build pkg-config curl ca-certificates
+  build-essential cmake ninja-build pkg-config curl ca-certificates ccache
   protobuf-compiler libprotobuf-dev libabsl-dev libsqlite3-dev libspdlog-dev libcli11-dev
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libarchive-dev libeigen3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
