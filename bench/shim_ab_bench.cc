@@ -1,7 +1,7 @@
-// Paired A/B of two kiln-shim builds under the same LocalRuntime, in one process: Launch of
-// `true` → exit callback, alternating A and B launch by launch (the order flips every round),
-// so the machine's slow and fast moments hit both alike. What job_latency_bench's spaced runs
-// cannot separate from the file system's noise (bench/README.md), this can.
+// Paired A/B of two kiln-shim builds under the same ShimSupervisor (LocalRuntime's replica layer), in one process:
+// Launch of `true` → exit callback, alternating A and B launch by launch (the order flips every round), so the
+// machine's slow and fast moments hit both alike. What job_latency_bench's spaced runs cannot separate from the file
+// system's noise (bench/README.md), this can.
 //
 //   build/bench/shim_ab_bench SHIM_A SHIM_B [ROUNDS=200]
 
@@ -20,17 +20,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "runtime/local_runtime.h"
+#include "runtime/shim_supervisor.h"
 
 namespace {
 
-using kiln::runtime::LocalRuntime;
 using kiln::runtime::ReplicaHandle;
 using kiln::runtime::ReplicaSpec;
+using kiln::runtime::internal::ShimSupervisor;
 
 struct Side {
   std::string name;
-  std::unique_ptr<LocalRuntime> runtime;
+  std::unique_ptr<ShimSupervisor> runtime;
   std::mutex mu;
   std::condition_variable cv;
   int exits = 0;
@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     Side& side = sides[i];
     side.name = argv[1 + i];
     auto runtime =
-        LocalRuntime::Create({.shim_path = side.name, .slot_root = absl::StrCat(root, "/slots", i), .warm = 1});
+        ShimSupervisor::Create({.shim_path = side.name, .slot_root = absl::StrCat(root, "/slots", i), .warm = 1});
     if (!runtime.ok()) {
       std::fprintf(stderr, "%s\n", runtime.status().ToString().c_str());
       return 1;

@@ -1,19 +1,16 @@
 #include "app/job_extensions.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/errors.h"
+#include "control/job_records.h"
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "nlohmann/json.hpp"
 #include "protojson/json_codec.h"
-#include "runtime/replica_log.h"
 #include "service/job_service.h"
 #include "service/repository.h"
 #include "service/resource_name.h"
@@ -24,7 +21,7 @@ namespace {
 namespace v1 = google::cloud::aiplatform::v1;
 using nlohmann::json;
 
-constexpr size_t kMaxLogChunk = 1 << 20;
+constexpr int64_t kMaxLogChunk = 1 << 20;
 constexpr int kDefaultWaitSeconds = 20;
 constexpr int kMaxWaitSeconds = 60;
 
@@ -59,21 +56,20 @@ absl::StatusOr<int64_t> QueryInt(const server::HttpRequest& request, absl::strin
   return value;
 }
 
-std::string StateName(runtime::ReplicaStatus::State state) {
-  switch (state) {
-    case runtime::ReplicaStatus::State::kRunning:
+std::string PhaseName(runtime::ReplicaState::Phase phase) {
+  switch (phase) {
+    case runtime::ReplicaState::Phase::kPending:
+      return "PLANNED";
+    case runtime::ReplicaState::Phase::kRunning:
       return "RUNNING";
-    case runtime::ReplicaStatus::State::kExited:
+    case runtime::ReplicaState::Phase::kExited:
       return "EXITED";
-    case runtime::ReplicaStatus::State::kLost:
+    case runtime::ReplicaState::Phase::kLost:
       return "LOST";
+    case runtime::ReplicaState::Phase::kNotStarted:
+      return "NOT_STARTED";
   }
   return "UNKNOWN";
-}
-
-int64_t FileSize(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
 }
 
 }  // namespace
@@ -81,28 +77,29 @@ int64_t FileSize(const std::string& path) {
 JobExtensions::JobExtensions(store::Store* store, const control::CustomJobReconciler* reconciler,
                              runtime::Runtime* runtime)
     : store_(store), reconciler_(reconciler), runtime_(runtime) {
-  store_->AddCommitListener([this](const std::vector<std::string>& names) { OnCommit(names); });
+  listening_ = store_->AddCommitListener([this](const std::vector<std::string>& names) { OnCommit(names); });
 }
 
 void JobExtensions::OnCommit(const std::vector<std::string>& names) {
   for (const std::string& n : names) {
     if (absl::StrContains(n, "/customJobs/")) {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       ++commits_;
+      committed_.SignalAll();
       return;
     }
   }
 }
 
 int64_t JobExtensions::Commits() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return commits_;
 }
 
 int64_t JobExtensions::AwaitCommit(int64_t seen, absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  auto changed = [this, seen]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return commits_ != seen; };
-  mu_.AwaitWithDeadline(absl::Condition(&changed), deadline);
+  MutexLock lock(&mu_);
+  while (commits_ == seen && !committed_.WaitWithDeadline(&mu_, deadline)) {
+  }
   return commits_;
 }
 
@@ -126,30 +123,28 @@ absl::Status JobExtensions::Register(server::Api& api) {
 absl::StatusOr<server::HttpResponse> JobExtensions::Replicas(const std::string& job_name) const {
   absl::StatusOr<v1::CustomJob> job = ReadJob(*store_, job_name);
   if (!job.ok()) return job.status();
-  absl::StatusOr<std::vector<control::ReplicaRecordView>> records = control::ListReplicaRecords(*store_, job_name);
-  if (!records.ok()) return records.status();
+  absl::StatusOr<std::optional<control::JobRecord>> record = control::ReadJobRecord(*store_, job_name);
+  if (!record.ok()) return record.status();
   json body = {{"state", v1::JobState_Name(job->state())}, {"replicas", json::array()}};
   if (reconciler_ != nullptr) {
     std::string reason = reconciler_->QueueReason(job_name);
     if (!reason.empty()) body["queueReason"] = reason;
   }
-  for (const control::ReplicaRecordView& r : *records) {
-    json replica = {{"taskName", r.task_name}, {"replicaDir", r.replica_dir}, {"state", "PLANNED"}};
-    if (!r.handle.empty() && runtime_ != nullptr) {
-      absl::StatusOr<runtime::ReplicaHandle> handle = runtime::ReplicaHandle::Parse(r.handle);
-      absl::StatusOr<runtime::ReplicaStatus> status =
-          handle.ok() ? runtime_->Poll(*handle) : absl::StatusOr<runtime::ReplicaStatus>(handle.status());
-      if (status.ok()) {
-        replica["state"] = StateName(status->state);
-        replica["exitCode"] = status->exit_code;
-        replica["signal"] = status->term_signal;
-        replica["stoppedByKiln"] = status->stopped_by_kiln;
-      } else {
-        replica["state"] = "UNKNOWN";
-        replica["error"] = std::string(status.status().message());
-      }
+  if (record->has_value() && !(*record)->runtime_handle.empty() && runtime_ != nullptr) {
+    absl::StatusOr<runtime::JobStatus> status = runtime_->Status((*record)->runtime_handle);
+    if (!status.ok()) return status.status();
+    if (!status->pending_reason.empty()) body["pendingReason"] = status->pending_reason;
+    if (!status->launch_error.ok()) body["launchError"] = std::string(status->launch_error.message());
+    for (const runtime::ReplicaState& r : status->replicas) {
+      body["replicas"].push_back({{"taskName", r.task},
+                                  {"state", PhaseName(r.phase)},
+                                  {"exitCode", r.exit_code},
+                                  {"signal", r.term_signal},
+                                  {"stoppedByKiln", r.stopped_by_kiln},
+                                  {"host", r.place.host},
+                                  {"ports", r.place.ports},
+                                  {"replicaDir", r.place.dir}});
     }
-    body["replicas"].push_back(std::move(replica));
   }
   server::HttpResponse response;
   response.body = body.dump(2);
@@ -170,72 +165,61 @@ absl::StatusOr<server::HttpResponse> JobExtensions::Logs(const std::string& job_
   if (!wait_seconds.ok()) return wait_seconds.status();
 
   absl::Time deadline = absl::Now() + absl::Seconds(*wait_seconds);
-  // Before the job is planned there is no replica to read: following waits (bounded) for it.
-  absl::StatusOr<std::vector<control::ReplicaRecordView>> records;
+  // Before the job is launched there is no replica to read: following waits (bounded) for it.
+  std::optional<control::JobRecord> record;
   while (true) {
     int64_t seen = Commits();
-    records = control::ListReplicaRecords(*store_, job_name);
-    if (!records.ok()) return records.status();
-    if (!records->empty() || !follow || absl::Now() >= deadline) break;
+    absl::StatusOr<std::optional<control::JobRecord>> read = control::ReadJobRecord(*store_, job_name);
+    if (!read.ok()) return read.status();
+    record = *std::move(read);
+    if ((record.has_value() && !record->runtime_handle.empty()) || !follow || absl::Now() >= deadline) break;
     absl::StatusOr<v1::CustomJob> now = ReadJob(*store_, job_name);
     if (!now.ok()) return now.status();
     if (service::IsFinalJobState(now->state())) break;
     AwaitCommit(seen, deadline);
   }
-  const control::ReplicaRecordView* record = nullptr;
-  std::vector<std::string> tasks;
-  for (const auto& r : *records) {
-    tasks.push_back(r.task_name);
-    if (r.task_name == task) record = &r;
-  }
   server::HttpResponse response;
   response.content_type = "text/plain; charset=UTF-8";
-  if (record == nullptr) {
-    if (!records->empty()) {
-      return absl::NotFoundError(
-          absl::StrCat("CustomJob ", job_name, " has no replica ", task, "; it has ", absl::StrJoin(tasks, ", "), "."));
-    }
-    // Not planned (yet): nothing to read; more may come unless the job already ended.
+  if (!record.has_value() || record->runtime_handle.empty() || runtime_ == nullptr) {
+    // Not launched (yet): nothing to read; more may come unless the job already ended.
     absl::StatusOr<v1::CustomJob> now = ReadJob(*store_, job_name);
     if (!now.ok()) return now.status();
     response.headers.emplace_back("X-Kiln-Next-Offset", absl::StrCat(*offset));
     response.headers.emplace_back("X-Kiln-Log-End", service::IsFinalJobState(now->state()) ? "true" : "false");
     return response;
   }
-
-  std::string path = runtime::LogPath(record->replica_dir);
-  // Whether the replica can still write: not when it has exited, or the job has ended.
+  const std::string& handle = record->runtime_handle;
+  absl::StatusOr<runtime::JobStatus> status = runtime_->Status(handle);
+  if (!status.ok()) return status.status();
+  if (status->Find(task) == nullptr) {
+    std::vector<std::string> tasks;
+    for (const runtime::ReplicaState& r : status->replicas) tasks.push_back(r.task);
+    return absl::NotFoundError(
+        absl::StrCat("CustomJob ", job_name, " has no replica ", task, "; it has ", absl::StrJoin(tasks, ", "), "."));
+  }
+  absl::StatusOr<std::unique_ptr<runtime::LogReader>> log = runtime_->OpenLog(handle, task);
+  if (!log.ok()) return log.status();
+  // Whether the replica can still write: not once it is final.
   auto finished = [&]() {
-    if (record->handle.empty()) {
-      absl::StatusOr<v1::CustomJob> now = ReadJob(*store_, job_name);
-      return !now.ok() || service::IsFinalJobState(now->state());
-    }
-    if (runtime_ == nullptr) return true;
-    absl::StatusOr<runtime::ReplicaHandle> handle = runtime::ReplicaHandle::Parse(record->handle);
-    if (!handle.ok()) return true;
-    absl::StatusOr<runtime::ReplicaStatus> status = runtime_->Poll(*handle);
-    return !status.ok() || status->state != runtime::ReplicaStatus::State::kRunning;
+    absl::StatusOr<runtime::JobStatus> now = runtime_->Status(handle);
+    if (!now.ok()) return true;
+    const runtime::ReplicaState* replica = now->Find(task);
+    return replica == nullptr || replica->final();
   };
   // Follow: wait (bounded) for bytes past `offset` or for the replica to end, woken by the log's
-  // growth or exit.json (inotify); at least every second `finished` is asked again, for ends
-  // that write no exit.json (a lost shim, a job ended before its launch).
+  // growth or its end; at least every second `finished` is asked again, for ends the log does
+  // not show (a lost supervisor, a launch that failed before this replica started).
   bool done = finished();
-  while (follow && !done && FileSize(path) <= *offset && absl::Now() < deadline) {
-    runtime::WaitForLogChange(record->replica_dir, *offset, std::min(deadline - absl::Now(), absl::Seconds(1)));
+  while (follow && !done && (*log)->Size() <= *offset && absl::Now() < deadline) {
+    (*log)->WaitForChange(*offset, std::min(deadline - absl::Now(), absl::Seconds(1)));
     done = finished();
   }
   // Read what is there now (checking `done` first, so bytes written before the end are sent).
-  std::string chunk;
-  std::ifstream in(path, std::ios::binary);
-  if (in) {
-    in.seekg(*offset);
-    chunk.resize(kMaxLogChunk);
-    in.read(chunk.data(), static_cast<std::streamsize>(kMaxLogChunk));
-    chunk.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
-  }
-  int64_t next = *offset + static_cast<int64_t>(chunk.size());
-  bool end = done && next >= FileSize(path);
-  response.body = std::move(chunk);
+  absl::StatusOr<std::string> chunk = (*log)->Read(*offset, kMaxLogChunk);
+  if (!chunk.ok()) return chunk.status();
+  int64_t next = *offset + static_cast<int64_t>(chunk->size());
+  bool end = done && next >= (*log)->Size();
+  response.body = *std::move(chunk);
   response.headers.emplace_back("X-Kiln-Next-Offset", absl::StrCat(next));
   response.headers.emplace_back("X-Kiln-Log-End", end ? "true" : "false");
   return response;

@@ -10,10 +10,30 @@
 
 namespace kiln::app {
 
+// Shutdown has one order (docs/architecture.md, "Lifetimes"); the owner has already stopped
+// accepting requests (serve_command stops the HTTP server before destroying the app).
 KilnApp::~KilnApp() {
+  // 1. Reconcilers: their registrations are cancelled and their threads joined, so nothing calls
+  //    into them from here on (store commits, runtime exits, planner wake-ups, uploads).
   if (pipeline_reconciler_ != nullptr) pipeline_reconciler_->Stop();
   if (reconciler_ != nullptr) reconciler_->Stop();
-  if (planner_ != nullptr) planner_->Shutdown();  // venv builds finish before the reconciler goes
+  if (planner_ != nullptr) planner_->Shutdown();  // venv builders joined
+  // 2. What serves requests and listens to the store.
+  log_entries_.reset();
+  extensions_.reset();
+  api_.reset();
+  pipeline_reconciler_.reset();
+  reconciler_.reset();
+  planner_.reset();
+  // 3. The runtime's watcher thread (replicas keep running; a later kiln adopts them).
+  runtime_.reset();
+  // 4. The services, then the store.
+  pipelines_.reset();
+  models_.reset();
+  jobs_.reset();
+  operations_.reset();
+  registry_.reset();
+  store_.reset();
 }
 
 absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
@@ -62,7 +82,9 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
     }
     // Slots live beside the job folders (same file system), so a launch renames one into place.
     absl::StatusOr<std::unique_ptr<runtime::LocalRuntime>> runtime =
-        runtime::LocalRuntime::Create({.shim_path = shim, .slot_root = absl::StrCat(options.home, "/run/slots")});
+        runtime::LocalRuntime::Create({.shim_path = shim,
+                                       .jobs_root = absl::StrCat(options.home, "/jobs"),
+                                       .slot_root = absl::StrCat(options.home, "/run/slots")});
     if (!runtime.ok()) return runtime.status();
     app->runtime_ = *std::move(runtime);
     scheduling::Capacity capacity = scheduling::Ledger::DetectMachine();
@@ -70,9 +92,8 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
     app->ledger_ = std::make_unique<scheduling::Ledger>(capacity, options.config.overcommit);
     app->venvs_ =
         std::make_unique<pyenv::VenvCache>(pyenv::VenvCache::Options{.root = absl::StrCat(options.home, "/venvs")});
-    app->planner_ =
-        std::make_unique<control::LocalPlanner>(absl::StrCat(options.home, "/jobs"), app->images_.get(),
-                                                app->object_store_.get(), app->ledger_.get(), app->venvs_.get());
+    app->planner_ = std::make_unique<control::LocalPlanner>(app->images_.get(), app->object_store_.get(),
+                                                            app->ledger_.get(), app->venvs_.get());
     app->reconciler_ =
         std::make_unique<control::CustomJobReconciler>(app->store_.get(), app->runtime_.get(), app->planner_.get(),
                                                        app->clock_, control::CustomJobReconciler::Options());
@@ -83,7 +104,7 @@ absl::StatusOr<std::unique_ptr<KilnApp>> KilnApp::Create(Options options) {
     app->pipeline_reconciler_->Start();
   }
   // Cloud Logging's entries:list over replica output (gcloud ai custom-jobs stream-logs).
-  app->log_entries_ = std::make_unique<cloud_logging::LogEntriesService>(app->store_.get());
+  app->log_entries_ = std::make_unique<cloud_logging::LogEntriesService>(app->store_.get(), app->runtime_.get());
   app->api_->RegisterTyped<google::logging::v2::ListLogEntriesRequest, google::logging::v2::ListLogEntriesResponse>(
       "google.logging.v2.LoggingServiceV2.ListLogEntries",
       [logs = app->log_entries_.get()](const auto& r, const server::CallContext& context) {

@@ -13,11 +13,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/errors.h"
-#include "control/custom_job_reconciler.h"
+#include "control/job_records.h"
 #include "filter/filter.h"
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "protojson/proto_time.h"
-#include "runtime/replica_log.h"
+#include "runtime/runtime.h"
 #include "service/repository.h"
 #include "service/resource_name.h"
 #include "store/page_token.h"
@@ -93,13 +93,14 @@ struct Source {
   std::string project;
   std::string job_id;
   std::string task;
-  std::string replica_dir;
+  std::string handle;  // the job's, in the runtime
 };
 
 // The replicas of the CustomJobs of `projects`, narrowed by what the filter pins.
-absl::StatusOr<std::vector<Source>> Sources(store::Store& store, const std::vector<std::string>& projects,
-                                            const filter::Filter& filter) {
+absl::StatusOr<std::vector<Source>> Sources(store::Store& store, runtime::Runtime* runtime,
+                                            const std::vector<std::string>& projects, const filter::Filter& filter) {
   std::vector<Source> sources;
+  if (runtime == nullptr) return sources;  // this kiln runs no jobs
   if (std::optional<std::string> type = filter.RequiredString("resource.type"); type && *type != kResourceType) {
     return sources;  // kiln writes ml_job entries only
   }
@@ -119,11 +120,15 @@ absl::StatusOr<std::vector<Source>> Sources(store::Store& store, const std::vect
   if (!names.ok()) return names.status();
   for (const std::string& job_name : *names) {
     absl::StatusOr<service::ResourceName> name = service::ResourceName::Parse(job_name, "customJobs");
-    absl::StatusOr<std::vector<control::ReplicaRecordView>> replicas = control::ListReplicaRecords(store, job_name);
-    if (!replicas.ok()) return replicas.status();
-    for (const control::ReplicaRecordView& replica : *replicas) {
-      if (task && replica.task_name != *task) continue;
-      sources.push_back({name->location.project, name->id, replica.task_name, replica.replica_dir});
+    absl::StatusOr<std::optional<control::JobRecord>> record = control::ReadJobRecord(store, job_name);
+    if (!record.ok()) return record.status();
+    if (!record->has_value() || (*record)->runtime_handle.empty()) continue;  // not launched
+    absl::StatusOr<runtime::JobStatus> status = runtime->Status((*record)->runtime_handle);
+    if (absl::IsNotFound(status.status())) continue;  // its files are gone
+    if (!status.ok()) return status.status();
+    for (const runtime::ReplicaState& replica : status->replicas) {
+      if (task && replica.task != *task) continue;
+      sources.push_back({name->location.project, name->id, replica.task, (*record)->runtime_handle});
     }
   }
   return sources;
@@ -177,7 +182,7 @@ absl::StatusOr<v2::ListLogEntriesResponse> LogEntriesService::ListLogEntries(con
   absl::StatusOr<std::string> after = store::DecodeKeyPageToken(request.page_token(), fingerprint);
   if (!after.ok()) return after.status();
 
-  absl::StatusOr<std::vector<Source>> sources = Sources(*store_, *projects, *filter);
+  absl::StatusOr<std::vector<Source>> sources = Sources(*store_, runtime_, *projects, *filter);
   if (!sources.ok()) return sources.status();
   // Each replica's lines come in key order (time, then offset), so the page is among the first
   // pageSize + 1 matches of each: reading stops there, and memory stays bounded however long
@@ -197,7 +202,10 @@ absl::StatusOr<v2::ListLogEntriesResponse> LogEntriesService::ListLogEntries(con
   std::vector<std::pair<std::string, v2::LogEntry>> matches;
   for (const Source& source : *sources) {
     size_t taken = 0;
-    absl::Status s = runtime::VisitLogLines(source.replica_dir, read, [&](runtime::LogLine line) {
+    absl::StatusOr<std::unique_ptr<runtime::LogReader>> log = runtime_->OpenLog(source.handle, source.task);
+    if (absl::IsNotFound(log.status())) continue;
+    if (!log.ok()) return log.status();
+    absl::Status s = (*log)->VisitLines(read, [&](runtime::LogLine line) {
       v2::LogEntry entry = MakeEntry(source, line);
       std::string key = SortKey(entry);
       if (!after->empty() && (*ascending ? key <= *after : key >= *after)) return true;
@@ -205,7 +213,6 @@ absl::StatusOr<v2::ListLogEntriesResponse> LogEntriesService::ListLogEntries(con
       matches.emplace_back(std::move(key), std::move(entry));
       return ++taken < wanted;
     });
-    if (absl::IsNotFound(s)) continue;  // not started yet
     if (!s.ok()) return s;
   }
   auto by_key = [&](const auto& a, const auto& b) { return *ascending ? a.first < b.first : a.first > b.first; };

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/logging/v2/logging.pb.h"
+#include "runtime/runtime.h"
 #include "store/store.h"
 
 namespace kiln::cloud_logging {
@@ -34,7 +35,8 @@ namespace kiln::cloud_logging {
 // replicas × pageSize entries. Thread-safe.
 class LogEntriesService {
  public:
-  explicit LogEntriesService(store::Store* store) : store_(store) {}
+  // `runtime` may be null (this kiln runs no jobs): no entries then.
+  LogEntriesService(store::Store* store, runtime::Runtime* runtime) : store_(store), runtime_(runtime) {}
 
   // `may_read(project)` is asked for every project of resourceNames before anything is read
   // (the server's token check); its error is returned as is.
@@ -44,6 +46,7 @@ class LogEntriesService {
 
  private:
   store::Store* store_;
+  runtime::Runtime* runtime_;
 };
 
 }  // namespace kiln::cloud_logging

@@ -9,13 +9,18 @@
 #include <memory>
 #include <string>
 
+#include "common/status_macros.h"
+#include "control/job_records.h"
 #include "gmock/gmock.h"
+#include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "gtest/gtest.h"
+#include "runtime/fake_runtime.h"
 
 namespace kiln::cloud_logging {
 namespace {
 
 namespace v2 = ::google::logging::v2;
+namespace v1 = google::cloud::aiplatform::v1;
 using ::testing::HasSubstr;
 
 absl::Status AnyProject(absl::string_view) { return absl::OkStatus(); }
@@ -29,7 +34,7 @@ class LogEntriesServiceTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<store::Store>> store = store::Store::Open(dir_ + "/kiln.db");
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    service_ = std::make_unique<LogEntriesService>(store_.get());
+    service_ = std::make_unique<LogEntriesService>(store_.get(), &runtime_);
   }
   void TearDown() override {
     service_.reset();
@@ -49,6 +54,7 @@ class LogEntriesServiceTest : public ::testing::Test {
   }
 
   std::string dir_;
+  runtime::FakeRuntime runtime_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<LogEntriesService> service_;
 };
@@ -114,6 +120,40 @@ TEST_F(LogEntriesServiceTest, EveryProjectIsCheckedBeforeAnythingIsRead) {
       });
   EXPECT_EQ(response.status(), absl::PermissionDeniedError("no"));
   EXPECT_EQ(asked, (std::vector<std::string>{"p", "secret"}));
+}
+
+// Replicas are found through the job's record and the runtime seam, never by folder.
+TEST_F(LogEntriesServiceTest, ReadsTheReplicasTheRuntimeReportsForTheRecordedJob) {
+  const std::string job = "projects/p/locations/us-central1/customJobs/7";
+  v1::CustomJob stored;
+  stored.set_name(job);
+  stored.set_state(v1::JOB_STATE_RUNNING);
+  runtime::JobLaunch launch{
+      .key = "7", .name = job, .replicas = {{.task = "workerpool0-0"}, {.task = "workerpool1-0"}}};
+  launch.build = [](const std::vector<runtime::ReplicaPlace>& places) {
+    return std::vector<runtime::ReplicaCommand>(places.size(), runtime::ReplicaCommand{.argv = {"true"}});
+  };
+  absl::StatusOr<std::string> handle = runtime_.LaunchJob(launch);
+  ASSERT_TRUE(handle.ok());
+  runtime_.SetLog(*handle, "workerpool0-0", "zero\n");
+  runtime_.SetLog(*handle, "workerpool1-0", "one\n");
+  ASSERT_TRUE(store_
+                  ->Write([&](store::Transaction& tx) -> absl::Status {
+                    store::Resource r{.name = job,
+                                      .kind = "customJobs",
+                                      .parent = "projects/p/locations/us-central1",
+                                      .data = stored.SerializeAsString()};
+                    KILN_RETURN_IF_ERROR(tx.Insert(r));
+                    return control::PutJobRecord(tx, job, {.runtime_handle = *handle});
+                  })
+                  .ok());
+  v2::ListLogEntriesRequest request = Request();
+  request.set_filter("resource.labels.task_name=workerpool1-0");
+  absl::StatusOr<v2::ListLogEntriesResponse> response = service_->ListLogEntries(request, AnyProject);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->entries_size(), 1);
+  EXPECT_EQ(response->entries(0).text_payload(), "one");
+  EXPECT_EQ(response->entries(0).log_name(), "projects/p/logs/workerpool1-0");
 }
 
 }  // namespace

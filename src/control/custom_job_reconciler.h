@@ -1,19 +1,18 @@
 #ifndef KILN_CONTROL_CUSTOM_JOB_RECONCILER_H_
 #define KILN_CONTROL_CUSTOM_JOB_RECONCILER_H_
 
-#include <deque>
-#include <functional>
 #include <map>
-#include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/callbacks.h"
 #include "common/clock.h"
+#include "common/mutex.h"
+#include "control/job_planner.h"
+#include "control/job_records.h"
 #include "control/work_loop.h"
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "runtime/runtime.h"
@@ -21,71 +20,45 @@
 
 namespace kiln::control {
 
-// Turns a CustomJob into replicas: validation beyond the API's, the replicas' argv and env.
-// The seam between the reconciler and jobs/ (which knows images, machine types and variables).
-class ReplicaPlanner {
- public:
-  struct Replica {
-    std::string task_name;  // "workerpool0-0"
-    int pool = 0;
-    runtime::ReplicaSpec spec;
-  };
-  struct Planned {
-    std::vector<Replica> replicas;
-    std::string grant;  // what the planner reserved, opaque; handed back to Restore after a restart
-  };
-  virtual ~ReplicaPlanner() = default;
-  // Reserves resources for the whole job (all replicas or none) and plans its replicas.
-  // RESOURCE_EXHAUSTED: it cannot start now (the message says what it waits for; the job stays
-  // QUEUED and is tried again when another job ends). Any other error: it cannot run here.
-  virtual absl::StatusOr<Planned> Plan(const google::cloud::aiplatform::v1::CustomJob& job) = 0;
-  // Re-establishes a reservation recorded before a restart.
-  virtual absl::Status Restore(const google::cloud::aiplatform::v1::CustomJob& job, const std::string& grant) {
-    return absl::OkStatus();
-  }
-  // Frees what Plan or Restore reserved for the job. Idempotent.
-  virtual void Release(const std::string& job_name) {}
-  // Where the planner reports that a job it answered RESOURCE_EXHAUSTED for may now plan
-  // (e.g. its Python environment is ready). Called from the planner's own threads.
-  virtual void SetWakeCallback(std::function<void(const std::string& job_name)> wake) {}
-};
-
-// A replica as the reconciler recorded it (for status pages and logs).
-struct ReplicaRecordView {
-  std::string task_name;    // "workerpool0-0"
-  std::string replica_dir;  // its folder: replica.log lives there
-  std::string handle;       // serialized runtime::ReplicaHandle; "" until launched
-};
-// The replicas recorded for `job_name`, in task order (empty before it is planned).
-absl::StatusOr<std::vector<ReplicaRecordView>> ListReplicaRecords(store::Store& store, absl::string_view job_name);
-
-// Drives every unfinished CustomJob one idempotent step at a time, from what the store says:
+// Drives every unfinished CustomJob one idempotent step at a time, from what the store and the
+// runtime say:
 //
-//   QUEUED ──(1) plan + (2) launch──▶ RUNNING ──(3) outcome──▶ SUCCEEDED | FAILED
-//     │                                  │
-//     └──────────(4) cancel──────────────┴──▶ CANCELLING ──(5)──▶ CANCELLED
+//   QUEUED ──(1) plan + launch──▶ RUNNING ──(3) outcome──▶ SUCCEEDED | FAILED
+//     │   └──(placed later)──▶ PENDING ──(2)──┘   │
+//     │                                           │
+//     └────────────(4) cancel─────────────────────┴──▶ CANCELLING ──(5)──▶ CANCELLED
 //
-// (1) The planner reserves resources and expands worker pools into replicas (RESOURCE_EXHAUSTED:
-//     the job stays QUEUED with a reason, retried when a job ends; another error fails it).
-// (2) Every replica is launched, then the grant, the replicas (meta table, `replicas/<job>/<task>`)
-//     with their handles and the RUNNING state are committed in one transaction. A replica folder
-//     that already has a supervisor (kiln died between launch and commit) is adopted, never
-//     launched twice. PENDING appears only for jobs a kiln of an earlier version left there.
+// (1) The planner reserves resources for the whole job and prepares its launch
+//     (RESOURCE_EXHAUSTED: the job stays QUEUED with a reason, retried when a job ends; another
+//     error fails it). The runtime launches every replica or none. The job's record (runtime
+//     handle, reservation) and its new state are committed in one transaction: RUNNING when
+//     every replica runs, PENDING while the runtime has not placed it, unchanged with a FAILED
+//     outcome when the launch failed (the runtime stops the replicas it had started).
+//     Should kiln die before that commit, the next step finds the launch by the job's key
+//     (Runtime::FindJob), re-reserves exactly what was reserved (the launch's annotation),
+//     adopts it — the runtime finishes a launch the crash interrupted — and commits then:
+//     nothing is launched twice.
+// (2) A job the runtime places later moves to RUNNING when all its replicas run.
 // (3) The first decisive event is recorded durably as the job's outcome: the primary
-//     (workerpool0-0) exiting 0 → success; any replica failing or lost → failure naming it, its
-//     exit code or signal and the last lines of its log; scheduling.timeout passing → failure with
-//     DEADLINE_EXCEEDED. The other replicas are then stopped (SIGTERM, grace, SIGKILL); stops kiln
-//     sends never count as failures. The job reaches its final state once every replica has exited.
-// (4) CancelCustomJob (the service) sets CANCELLING; (5) replicas are stopped, then CANCELLED with
-//     error.code = 1.
-// A deleted job's folder (logs included) and its records are removed when the deletion's commit
-// is seen.
+//     (workerpool0-0) exiting 0 → success; a launch failure, or any replica failing or lost →
+//     failure naming it, its exit code or signal and the last lines of its log;
+//     scheduling.timeout passing → DEADLINE_EXCEEDED. The runtime then stops the rest (SIGTERM,
+//     grace, SIGKILL); stops kiln sends never count as failures.
+// (4) CancelCustomJob (the service) sets CANCELLING; (5) replicas are stopped, then CANCELLED
+//     with error.code = 1.
+// The final state is committed only once the runtime reports every replica final (nothing of
+// the job runs any more); only then is the reservation released, so devices and ports are never
+// handed to the next job while a replica may still use them.
+// A deleted job's runtime files (logs included) and its record go when the deletion's commit is
+// seen.
 //
-// Wake-ups, no polling on the hot path: store commits naming a CustomJob, replica exits reported
-// by the runtime, and the nearest timeout. A slow periodic resync (and one at start, which
-// re-adopts running replicas after a restart) is the safety net.
+// Wake-ups, no polling on the hot path: store commits naming a CustomJob, runtime notifications,
+// planner wake-ups and the nearest timeout. A slow periodic resync (and one at start, which
+// re-adopts launched jobs after a restart) is the safety net.
 //
-// Threading: one worker thread runs every step; Start/Stop from the owner's thread.
+// Threading: one worker thread runs every step; Start/Stop from the owner's thread. Stop
+// cancels every registration (store, runtime, planner) and joins the worker, so no callback
+// into this object runs after it returns; Start may follow again.
 class CustomJobReconciler {
  public:
   struct Options {
@@ -94,13 +67,14 @@ class CustomJobReconciler {
     int log_tail_lines = 20;
   };
 
-  CustomJobReconciler(store::Store* store, runtime::Runtime* runtime, ReplicaPlanner* planner, const Clock* clock,
+  CustomJobReconciler(store::Store* store, runtime::Runtime* runtime, JobPlanner* planner, const Clock* clock,
                       Options options);
-  ~CustomJobReconciler();
+  ~CustomJobReconciler();  // Stop()
 
   // Registers the wake-ups and starts the worker; enqueues every unfinished job.
   void Start();
-  // Stops the worker (replicas keep running; a later Start re-adopts them). Idempotent.
+  // Cancels the registrations and stops the worker after its current step (replicas keep
+  // running; a later Start re-adopts them). Idempotent.
   void Stop();
 
   // Runs one step for `job_name` on the caller's thread (tests drive the machine with it).
@@ -110,39 +84,34 @@ class CustomJobReconciler {
   std::string QueueReason(const std::string& job_name) const;
 
  private:
-  struct ReplicaRecord;
-  struct Outcome;
-
   // Unfinished jobs in creation order (the loop's resync).
   std::vector<std::string> Unfinished();
-  // After a restart: hands the job's recorded grant back to the planner, once.
-  void RestoreOnce(const google::cloud::aiplatform::v1::CustomJob& job);
 
-  absl::Status Plan(google::cloud::aiplatform::v1::CustomJob job);
-  absl::Status Launch(google::cloud::aiplatform::v1::CustomJob job);
-  absl::Status Supervise(google::cloud::aiplatform::v1::CustomJob job);
-  // Launches (or, after a crash, adopts) every replica without a handle, filling the handles.
-  absl::Status LaunchAll(const std::string& job_name, std::vector<ReplicaRecord>& records);
-  // Stores the launched replicas' handles and, with `running`, moves the job to RUNNING, in
-  // one transaction.
-  absl::Status SaveLaunched(const std::string& job_name, const std::vector<ReplicaRecord>& records, bool running);
+  absl::Status Start(const google::cloud::aiplatform::v1::CustomJob& job);
+  absl::Status Supervise(const google::cloud::aiplatform::v1::CustomJob& job, JobRecord record);
+  // The launch's commit: the record and the state the runtime's status calls for.
+  absl::Status CommitLaunch(const std::string& job_name, const JobRecord& record, const runtime::JobStatus& status);
+  // The outcome `status` decides for `job`, if any.
+  std::optional<JobRecord::Outcome> Decide(const google::cloud::aiplatform::v1::CustomJob& job,
+                                           const std::string& handle, const runtime::JobStatus& status);
   absl::Status Finish(const std::string& job_name, google::cloud::aiplatform::v1::JobState state,
                       const absl::Status& error);
-  // After DeleteCustomJob: removes the job's folder (logs included) and its records.
+  // After DeleteCustomJob: the runtime's files of the job and its record.
   absl::Status CleanUp(const std::string& job_name);
-  std::string LogTail(const std::string& replica_dir) const;
+  // After a restart, once per job: re-reserve what its record holds and adopt it.
+  absl::Status RecoverOnce(const google::cloud::aiplatform::v1::CustomJob& job, const JobRecord& record);
+  void ForgetLocked(const std::string& job_name) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   store::Store* store_;
   runtime::Runtime* runtime_;
-  ReplicaPlanner* planner_;
+  JobPlanner* planner_;
   const Clock* clock_;
   Options options_;
 
-  mutable absl::Mutex mu_;
-  std::map<std::string, std::string> job_of_replica_dir_ ABSL_GUARDED_BY(mu_);
+  mutable Mutex mu_;
   std::map<std::string, std::string> queue_reasons_ ABSL_GUARDED_BY(mu_);
-  std::set<std::string> restored_ ABSL_GUARDED_BY(mu_);
-  bool listening_ = false;
+  std::set<std::string> recovered_ ABSL_GUARDED_BY(mu_);  // jobs this process launched or adopted
+  std::vector<Subscription> subscriptions_;               // owner's thread only
   WorkLoop loop_;
 };
 

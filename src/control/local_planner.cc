@@ -1,47 +1,15 @@
 #include "control/local_planner.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "jobs/machine_types.h"
 #include "jobs/replica_plan.h"
 
 namespace kiln::control {
-
-absl::StatusOr<std::vector<int>> FreeLoopbackPorts(int count) {
-  std::vector<int> fds;
-  std::vector<int> ports;
-  absl::Status status;
-  for (int i = 0; i < count && status.ok(); ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      status = absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
-      break;
-    }
-    fds.push_back(fd);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    socklen_t len = sizeof(addr);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      status = absl::UnavailableError(absl::StrCat("cannot find a free port: ", std::strerror(errno)));
-      break;
-    }
-    ports.push_back(ntohs(addr.sin_port));
-  }
-  for (int fd : fds) ::close(fd);
-  if (!status.ok()) return status;
-  return ports;
-}
 
 absl::StatusOr<std::vector<scheduling::ReplicaDemand>> DemandsOf(const google::cloud::aiplatform::v1::CustomJob& job) {
   std::vector<scheduling::ReplicaDemand> demands;
@@ -67,22 +35,24 @@ absl::StatusOr<std::vector<scheduling::ReplicaDemand>> DemandsOf(const google::c
   return demands;
 }
 
-LocalPlanner::LocalPlanner(std::string jobs_root, const jobs::ImageMap* images, const storage::ObjectStore* storage,
+LocalPlanner::LocalPlanner(const jobs::ImageMap* images, const storage::ObjectStore* storage,
                            scheduling::Ledger* ledger, pyenv::VenvCache* venvs)
-    : jobs_root_(std::move(jobs_root)), images_(images), storage_(storage), ledger_(ledger), venvs_(venvs) {}
+    : images_(images), storage_(storage), ledger_(ledger), venvs_(venvs) {}
 
 LocalPlanner::~LocalPlanner() { Shutdown(); }
 
 void LocalPlanner::Shutdown() {
-  absl::MutexLock lock(&mu_);
-  shutdown_ = true;
-  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return builders_running_ == 0; };
-  mu_.Await(absl::Condition(&idle));
+  std::vector<std::thread> builders;
+  {
+    MutexLock lock(&mu_);
+    builders.swap(builders_);
+    finished_builders_.clear();
+  }
+  for (std::thread& t : builders) t.join();
 }
 
-void LocalPlanner::SetWakeCallback(std::function<void(const std::string& job_name)> wake) {
-  absl::MutexLock lock(&mu_);
-  wake_ = std::move(wake);
+Subscription LocalPlanner::OnWake(std::function<void(const std::string& job_name)> wake) {
+  return wake_.Add(std::move(wake));
 }
 
 absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1::CustomJob& job,
@@ -104,32 +74,36 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
       packages.push_back(*path);
     }
     std::string key = absl::StrCat(image->python, "\n", absl::StrJoin(packages, "\n"));
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto [it, inserted] = envs_.try_emplace(key);
     PythonEnv& env = it->second;
-    if (inserted && !shutdown_) {
-      // Detached: a finished builder must not linger unjoined (every --script pipeline has its
-      // own packages). Shutdown waits for builders_running_ to reach zero instead.
-      ++builders_running_;
-      std::thread([this, key, base = image->python, packages] {
+    if (inserted) {
+      // Builders that have finished are joined here, so the list stays short; Shutdown joins
+      // the rest.
+      for (std::thread::id id : finished_builders_) {
+        auto t =
+            std::find_if(builders_.begin(), builders_.end(), [&](const std::thread& b) { return b.get_id() == id; });
+        if (t != builders_.end()) {
+          t->join();
+          builders_.erase(t);
+        }
+      }
+      finished_builders_.clear();
+      builders_.emplace_back([this, key, base = image->python, packages] {
         absl::StatusOr<std::string> python = venvs_->Prepare(base, packages);
         std::set<std::string> waiting;
-        std::function<void(const std::string&)> wake;
         {
-          absl::MutexLock lock(&mu_);
+          MutexLock lock(&mu_);
           PythonEnv& built = envs_[key];
           built.done = true;
           built.status = python.status();
           if (python.ok()) built.python = *python;
           waiting.swap(built.waiting_jobs);
-          if (!shutdown_) wake = wake_;
         }
-        if (wake) {
-          for (const std::string& job : waiting) wake(job);
-        }
-        absl::MutexLock lock(&mu_);
-        --builders_running_;  // last touch of `this`
-      }).detach();
+        for (const std::string& job : waiting) wake_.Notify(job);
+        MutexLock lock(&mu_);
+        finished_builders_.push_back(std::this_thread::get_id());  // last touch of `this`
+      });
     }
     if (!env.done) {
       env.waiting_jobs.insert(job.name());
@@ -165,7 +139,7 @@ void LocalPlanner::Release(const std::string& job_name) {
   ledger_->Release(job_name);
   std::vector<std::string> pythons;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = acquired_.find(job_name);
     if (it == acquired_.end()) return;
     pythons = std::move(it->second);
@@ -174,80 +148,80 @@ void LocalPlanner::Release(const std::string& job_name) {
   for (const std::string& python : pythons) venvs_->Release(python);
 }
 
-absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::Plan(const google::cloud::aiplatform::v1::CustomJob& job) {
+absl::StatusOr<runtime::JobLaunch> LocalPlanner::Plan(const google::cloud::aiplatform::v1::CustomJob& job) {
   std::map<int, std::string> python_by_pool;
   if (absl::Status s = ResolvePythonEnvs(job, &python_by_pool); !s.ok()) return s;
   absl::StatusOr<std::vector<scheduling::ReplicaDemand>> demands = DemandsOf(job);
   if (!demands.ok()) return demands.status();
   absl::StatusOr<scheduling::Grant> grant = ledger_->TryReserve(job.name(), *demands);
   if (!grant.ok()) return grant.status();  // RESOURCE_EXHAUSTED: the job waits
-  absl::StatusOr<Planned> planned = PlanReserved(job, *demands, *grant);
-  if (!planned.ok()) {
-    ledger_->Release(job.name());
-    return planned;
-  }
-  // Python package replicas run the venv's interpreter.
+
+  runtime::JobLaunch launch;
+  launch.key = job.name().substr(job.name().rfind('/') + 1);
+  launch.name = job.name();
+  launch.annotation = scheduling::GrantToJson(*grant);
+  for (const scheduling::ReplicaDemand& d : *demands) launch.replicas.push_back({.task = d.task_name, .ports = 1});
+  // Python package replicas run the venv's interpreter; the venvs are held until Release.
   std::vector<std::string> acquired;
-  for (Replica& r : planned->replicas) {
-    auto python = python_by_pool.find(r.pool);
-    if (python == python_by_pool.end()) continue;
-    r.spec.argv[0] = python->second;
-    venvs_->Acquire(python->second);
-    acquired.push_back(python->second);
-  }
-  if (!acquired.empty()) {
-    absl::MutexLock lock(&mu_);
-    auto& held = acquired_[job.name()];
-    held.insert(held.end(), acquired.begin(), acquired.end());
-  }
-  return planned;
-}
-
-absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::PlanReserved(
-    const google::cloud::aiplatform::v1::CustomJob& job, const std::vector<scheduling::ReplicaDemand>& demands,
-    const scheduling::Grant& grant) {
-  int count = static_cast<int>(demands.size());
-  jobs::JobContext context;
-  bool any_devices = !grant.device_ids_by_task.empty();
-  for (const scheduling::ReplicaDemand& d : demands) {
-    if (any_devices) context.accelerator_ids_per_replica.push_back(scheduling::CudaVisibleDevices(grant, d.task_name));
-  }
-  context.job_name = job.name();
-  context.job_id = job.name().substr(job.name().rfind('/') + 1);
-  context.replica_root = absl::StrCat(jobs_root_, "/", context.job_id);
-  absl::StatusOr<std::vector<int>> ports = FreeLoopbackPorts(count);
-  if (!ports.ok()) return ports.status();
-  context.ports = *std::move(ports);
-
-  absl::StatusOr<std::vector<jobs::ReplicaPlan>> plans = jobs::PlanReplicas(job, context, *images_, *storage_);
-  if (!plans.ok()) return plans.status();
-  // The AIP_* folders exist before the code starts, as they do under Cloud Storage FUSE.
-  if (job.job_spec().has_base_output_directory()) {
-    absl::StatusOr<std::string> base = jobs::LocalOutputDirectory(job.job_spec(), "", *storage_);
-    if (!base.ok()) return base.status();
-    for (const char* sub : {"model", "checkpoints", "logs"}) {
-      std::error_code error;
-      std::filesystem::create_directories(std::filesystem::path(*base) / sub, error);
-      if (error) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("cannot create the output folder ", *base, sub, ": ", error.message()));
+  for (const auto& [pool, python] : python_by_pool) {
+    for (const scheduling::ReplicaDemand& d : *demands) {
+      if (absl::StartsWith(d.task_name, absl::StrCat("workerpool", pool, "-"))) {
+        venvs_->Acquire(python);
+        acquired.push_back(python);
       }
     }
   }
-  Planned planned;
-  planned.grant = scheduling::GrantToJson(grant);
-  std::vector<Replica>& replicas = planned.replicas;
-  for (jobs::ReplicaPlan& plan : *plans) {
-    Replica r;
-    r.task_name = plan.task_name;
-    r.pool = plan.pool;
-    r.spec.replica_dir = plan.replica_dir;
-    r.spec.argv = std::move(plan.argv);
-    r.spec.env = std::move(plan.env);
-    r.spec.working_dir = plan.working_dir;
-    replicas.push_back(std::move(r));
+  if (!acquired.empty()) {
+    MutexLock lock(&mu_);
+    auto& held = acquired_[job.name()];
+    held.insert(held.end(), acquired.begin(), acquired.end());
   }
-  return planned;
+  launch.build = Builder(job, *grant, *demands, std::move(python_by_pool));
+  return launch;
+}
+
+runtime::CommandBuilder LocalPlanner::Builder(const google::cloud::aiplatform::v1::CustomJob& job,
+                                              const scheduling::Grant& grant,
+                                              const std::vector<scheduling::ReplicaDemand>& demands,
+                                              std::map<int, std::string> python_by_pool) const {
+  jobs::JobContext context;
+  context.job_name = job.name();
+  context.job_id = job.name().substr(job.name().rfind('/') + 1);
+  if (!grant.device_ids_by_task.empty()) {
+    for (const scheduling::ReplicaDemand& d : demands) {
+      context.accelerator_ids_per_replica.push_back(scheduling::CudaVisibleDevices(grant, d.task_name));
+    }
+  }
+  // Called by the runtime inside LaunchJob, so the planner outlives it.
+  return [this, job, context,
+          python_by_pool = std::move(python_by_pool)](const std::vector<runtime::ReplicaPlace>& places) mutable
+         -> absl::StatusOr<std::vector<runtime::ReplicaCommand>> {
+    for (const runtime::ReplicaPlace& place : places) {
+      context.sites.push_back({.host = place.host, .port = place.ports.empty() ? 0 : place.ports[0], .dir = place.dir});
+    }
+    absl::StatusOr<std::vector<jobs::ReplicaPlan>> plans = jobs::PlanReplicas(job, context, *images_, *storage_);
+    if (!plans.ok()) return plans.status();
+    // The AIP_* folders exist before the code starts, as they do under Cloud Storage FUSE.
+    if (job.job_spec().has_base_output_directory()) {
+      absl::StatusOr<std::string> base = jobs::LocalOutputDirectory(job.job_spec(), "", *storage_);
+      if (!base.ok()) return base.status();
+      for (const char* sub : {"model", "checkpoints", "logs"}) {
+        std::error_code error;
+        std::filesystem::create_directories(std::filesystem::path(*base) / sub, error);
+        if (error) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("cannot create the output folder ", *base, sub, ": ", error.message()));
+        }
+      }
+    }
+    std::vector<runtime::ReplicaCommand> commands;
+    for (jobs::ReplicaPlan& plan : *plans) {
+      auto python = python_by_pool.find(plan.pool);
+      if (python != python_by_pool.end()) plan.argv[0] = python->second;
+      commands.push_back({.argv = std::move(plan.argv), .env = std::move(plan.env), .working_dir = plan.working_dir});
+    }
+    return commands;
+  };
 }
 
 }  // namespace kiln::control

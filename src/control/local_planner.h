@@ -17,33 +17,37 @@
 
 namespace kiln::control {
 
-// Plans replicas for the local runtime: reserves the whole job's CPU, memory and accelerators
-// in the ledger (all or nothing; accelerators become CUDA_VISIBLE_DEVICES), one distinct free
-// 127.0.0.1 port per replica (for CLUSTER_SPEC, TF_CONFIG and MASTER_PORT), replica folders
-// under `jobs_root/<job id>/`, and jobs::PlanReplicas for argv and environment.
-// pythonPackageSpec pools get a venv with their packages installed offline (pyenv::VenvCache),
-// built on a thread of its own: meanwhile Plan answers RESOURCE_EXHAUSTED ("preparing the
-// Python environment") and the job waits QUEUED; when the build ends the reconciler is woken.
-// A build that fails makes the next Plan fail the job with pip's reason.
-// Thread-safe: the ledger and the venv cache are; the rest is under mu_.
-class LocalPlanner : public ReplicaPlanner {
+// Plans jobs for the local runtime: reserves the whole job's CPU, memory and accelerators in the
+// ledger (all or nothing; accelerators become CUDA_VISIBLE_DEVICES) and prepares its launch:
+// one port per replica (the runtime chooses them), and a builder that expands the pools with
+// jobs::PlanReplicas from the places the runtime chose (hosts, ports, folders), after creating
+// the AIP_* output folders. pythonPackageSpec pools get a venv with their packages installed
+// offline (pyenv::VenvCache), built on a thread of the planner's: meanwhile Plan answers
+// RESOURCE_EXHAUSTED ("preparing the Python environment") and the job waits QUEUED; when the
+// build ends the reconciler is woken (OnWake). A build that fails makes the next Plan fail the
+// job with pip's reason.
+// Thread-safe: the ledger and the venv cache are; the rest is under mu_. Builders are joined by
+// Shutdown.
+class LocalPlanner : public JobPlanner {
  public:
   // `venvs` may be null: python package jobs then fail saying kiln has no venv cache.
-  LocalPlanner(std::string jobs_root, const jobs::ImageMap* images, const storage::ObjectStore* storage,
-               scheduling::Ledger* ledger, pyenv::VenvCache* venvs);
+  LocalPlanner(const jobs::ImageMap* images, const storage::ObjectStore* storage, scheduling::Ledger* ledger,
+               pyenv::VenvCache* venvs);
   ~LocalPlanner() override;
-  // Waits for venv builds under way and stops waking the reconciler. Idempotent.
+  // Waits for venv builds under way (joining their threads); no wake-up is delivered after it.
+  // Idempotent; Plan may start builds again afterwards.
   void Shutdown();
-  void SetWakeCallback(std::function<void(const std::string& job_name)> wake) override;
+  Subscription OnWake(std::function<void(const std::string& job_name)> wake) override;
 
-  absl::StatusOr<Planned> Plan(const google::cloud::aiplatform::v1::CustomJob& job) override;
+  absl::StatusOr<runtime::JobLaunch> Plan(const google::cloud::aiplatform::v1::CustomJob& job) override;
   absl::Status Restore(const google::cloud::aiplatform::v1::CustomJob& job, const std::string& grant) override;
   void Release(const std::string& job_name) override;
 
  private:
-  absl::StatusOr<Planned> PlanReserved(const google::cloud::aiplatform::v1::CustomJob& job,
-                                       const std::vector<scheduling::ReplicaDemand>& demands,
-                                       const scheduling::Grant& grant);
+  // The builder of `job`'s launch: jobs::PlanReplicas over the runtime's places.
+  runtime::CommandBuilder Builder(const google::cloud::aiplatform::v1::CustomJob& job, const scheduling::Grant& grant,
+                                  const std::vector<scheduling::ReplicaDemand>& demands,
+                                  std::map<int, std::string> python_by_pool) const;
 
   // The venv python for each python package pool's (interpreter, packages), or the status to
   // wait on. OK: ready; nullopt in the map: building.
@@ -56,27 +60,22 @@ class LocalPlanner : public ReplicaPlanner {
   absl::Status ResolvePythonEnvs(const google::cloud::aiplatform::v1::CustomJob& job,
                                  std::map<int, std::string>* python_by_pool);
 
-  std::string jobs_root_;
   const jobs::ImageMap* images_;
   const storage::ObjectStore* storage_;
   scheduling::Ledger* ledger_;
   pyenv::VenvCache* venvs_;
-  absl::Mutex mu_;
+  CallbackList<const std::string&> wake_;
+  Mutex mu_;
   std::map<std::string, PythonEnv> envs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> acquired_ ABSL_GUARDED_BY(mu_);  // job → venv pythons
-  std::function<void(const std::string&)> wake_ ABSL_GUARDED_BY(mu_);
-  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
-  int builders_running_ ABSL_GUARDED_BY(mu_) = 0;
+  std::vector<std::thread> builders_ ABSL_GUARDED_BY(mu_);  // joined by Shutdown (or the next Plan once done)
+  std::vector<std::thread::id> finished_builders_ ABSL_GUARDED_BY(mu_);
 };
 
 // What each replica of `job` asks of the ledger, in replica order (pools in order, `{}` pools
 // skipped): its machine type's vCPUs and memory, and its accelerators (explicit, or implied by
 // A2/G2/A3 machine types).
 absl::StatusOr<std::vector<scheduling::ReplicaDemand>> DemandsOf(const google::cloud::aiplatform::v1::CustomJob& job);
-
-// `count` distinct ports the kernel reports free on 127.0.0.1 right now (all sockets are held
-// until every port is chosen, so they differ). UNAVAILABLE if the kernel refuses.
-absl::StatusOr<std::vector<int>> FreeLoopbackPorts(int count);
 
 }  // namespace kiln::control
 

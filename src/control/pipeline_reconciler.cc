@@ -68,9 +68,8 @@ PipelineReconciler::PipelineReconciler(store::Store* store, ModelUploader* uploa
 PipelineReconciler::~PipelineReconciler() { Stop(); }
 
 void PipelineReconciler::Start() {
-  if (!listening_) {
-    listening_ = true;
-    store_->AddCommitListener([this](const std::vector<std::string>& names) {
+  if (!listening_.active()) {
+    listening_ = store_->AddCommitListener([this](const std::vector<std::string>& names) {
       for (const std::string& n : names) {
         if (absl::StrContains(n, "/trainingPipelines/")) {
           loop_.Enqueue(n);
@@ -90,6 +89,7 @@ void PipelineReconciler::Start() {
 }
 
 void PipelineReconciler::Stop() {
+  listening_.Cancel();  // no commit enqueues into the loop once this returns
   loop_.Stop();
   StopUploads();
 }

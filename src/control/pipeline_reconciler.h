@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/callbacks.h"
 #include "common/clock.h"
 #include "control/work_loop.h"
 #include "google/cloud/aiplatform/v1/training_pipeline.pb.h"
@@ -96,7 +97,7 @@ class PipelineReconciler {
   const Clock* clock_;
   absl::Mutex mu_;
   std::map<std::string, std::string> pipeline_of_job_ ABSL_GUARDED_BY(mu_);
-  bool listening_ = false;
+  Subscription listening_;  // commits of pipelines and their jobs; owner's thread only
   WorkLoop loop_;
 
   const int upload_threads_wanted_;

@@ -11,33 +11,41 @@ WorkLoop::WorkLoop(std::string name, std::function<absl::Status(const std::strin
 WorkLoop::~WorkLoop() { Stop(); }
 
 void WorkLoop::Start() {
-  if (started_) return;
-  started_ = true;
+  if (worker_.joinable()) return;
+  {
+    MutexLock lock(&mu_);
+    stopping_ = false;
+  }
   worker_ = std::thread([this] { Run(); });
   Resync();
 }
 
 void WorkLoop::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
+    wake_.SignalAll();
   }
   if (worker_.joinable()) worker_.join();
 }
 
 void WorkLoop::Enqueue(const std::string& name) {
-  absl::MutexLock lock(&mu_);
-  if (queued_.insert(name).second) queue_.push_back(name);
+  MutexLock lock(&mu_);
+  if (queued_.insert(name).second) {
+    queue_.push_back(name);
+    wake_.SignalAll();
+  }
 }
 
 void WorkLoop::SetDeadline(const std::string& name, absl::Time at) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto [it, inserted] = deadlines_.emplace(name, at);
   if (!inserted) it->second = std::min(it->second, at);
+  wake_.SignalAll();
 }
 
 void WorkLoop::ClearDeadline(const std::string& name) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   deadlines_.erase(name);
 }
 
@@ -51,11 +59,12 @@ void WorkLoop::Run() {
     std::string name;
     bool resync = false;
     {
-      absl::MutexLock lock(&mu_);
-      absl::Time wake = next_resync;
-      for (const auto& [n, at] : deadlines_) wake = std::min(wake, at);
-      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
-      mu_.AwaitWithDeadline(absl::Condition(&ready), wake);
+      MutexLock lock(&mu_);
+      while (!stopping_ && queue_.empty()) {
+        absl::Time wake = next_resync;
+        for (const auto& [n, at] : deadlines_) wake = std::min(wake, at);
+        if (absl::Now() >= wake || wake_.WaitWithDeadline(&mu_, wake)) break;
+      }
       if (stopping_) return;
       absl::Time now = absl::Now();
       for (auto it = deadlines_.begin(); it != deadlines_.end();) {

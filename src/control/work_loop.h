@@ -11,8 +11,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 
 namespace kiln::control {
 
@@ -30,9 +30,10 @@ class WorkLoop {
            std::function<std::vector<std::string>()> resync, absl::Duration resync_interval);
   ~WorkLoop();
 
-  // Starts the worker and runs an initial resync. Idempotent.
+  // Starts the worker and runs an initial resync. Idempotent while running; after Stop it
+  // starts again (what was queued is kept).
   void Start();
-  // Stops the worker after its current step. Idempotent.
+  // Stops the worker after its current step and joins it. Idempotent.
   void Stop();
 
   void Enqueue(const std::string& name);
@@ -49,12 +50,12 @@ class WorkLoop {
   const std::function<std::vector<std::string>()> resync_;
   const absl::Duration resync_interval_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
+  CondVar wake_;  // signalled on Enqueue, SetDeadline and Stop
   std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> queued_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool started_ = false;
   std::thread worker_;
 };
 

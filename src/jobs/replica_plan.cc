@@ -135,13 +135,14 @@ absl::StatusOr<PoolRuntime> ResolvePool(const aip::WorkerPoolSpec& pool, absl::s
 }
 
 absl::Status CheckContext(const JobContext& ctx, int64_t total_replicas) {
-  if (static_cast<int64_t>(ctx.ports.size()) != total_replicas) {
-    return absl::InvalidArgumentError(absl::StrCat("JobContext.ports: has ", ctx.ports.size(), " ports for ",
-                                                   total_replicas, " replicas; allocate one per replica"));
+  if (static_cast<int64_t>(ctx.sites.size()) != total_replicas) {
+    return absl::InvalidArgumentError(absl::StrCat("JobContext.sites: has ", ctx.sites.size(), " sites for ",
+                                                   total_replicas, " replicas; give one per replica"));
   }
-  std::set<int> distinct(ctx.ports.begin(), ctx.ports.end());
+  std::set<std::pair<std::string, int>> distinct;
+  for (const ReplicaSite& site : ctx.sites) distinct.insert({site.host, site.port});
   if (static_cast<int64_t>(distinct.size()) != total_replicas) {
-    return absl::InvalidArgumentError("JobContext.ports: ports must be distinct");
+    return absl::InvalidArgumentError("JobContext.sites: addresses (host:port) must be distinct");
   }
   if (!ctx.accelerator_ids_per_replica.empty() &&
       static_cast<int64_t>(ctx.accelerator_ids_per_replica.size()) != total_replicas) {
@@ -166,6 +167,16 @@ absl::StatusOr<std::string> LocalOutputDirectory(const aip::CustomJobSpec& spec,
   }
   local.push_back('/');
   return local;
+}
+
+std::vector<std::string> ReplicaTasks(const aip::CustomJob& job) {
+  std::vector<std::string> tasks;
+  const auto& pools = job.job_spec().worker_pool_specs();
+  for (int p = 0; p < pools.size(); ++p) {
+    if (pools[p].ByteSizeLong() == 0) continue;
+    for (int64_t i = 0; i < pools[p].replica_count(); ++i) tasks.push_back(absl::StrCat("workerpool", p, "-", i));
+  }
+  return tasks;
 }
 
 absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const aip::CustomJob& job, const JobContext& ctx,
@@ -199,7 +210,8 @@ absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const aip::CustomJob& job,
     for (int p = 0; p < static_cast<int>(pools.size()); ++p) {
       if (!pools[p].has_value()) continue;
       for (int64_t i = 0; i < spec.worker_pool_specs(p).replica_count(); ++i) {
-        cluster.addresses[p].push_back(absl::StrCat(ctx.host, ":", ctx.ports[r++]));
+        const ReplicaSite& site = ctx.sites[r++];
+        cluster.addresses[p].push_back(absl::StrCat(site.host, ":", site.port));
       }
     }
   }
@@ -218,7 +230,7 @@ absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const aip::CustomJob& job,
       plan.pool = p;
       plan.index = i;
       plan.task_name = absl::StrCat("workerpool", p, "-", i);
-      plan.replica_dir = absl::StrCat(ctx.replica_root, "/", plan.task_name);
+      plan.replica_dir = ctx.sites[r].dir;
       plan.working_dir = runtime.image.working_dir.empty() ? plan.replica_dir : runtime.image.working_dir;
       plan.cpus = runtime.machine.vcpus;
       plan.memory_gib = runtime.machine.memory_gib;
@@ -242,7 +254,7 @@ absl::StatusOr<std::vector<ReplicaPlan>> PlanReplicas(const aip::CustomJob& job,
       env.Set("CLUSTER_SPEC", internal::ClusterSpec(cluster, p, i, ctx.trial_id, job_json));
       if (total > 1) {
         env.Set("TF_CONFIG", internal::TfConfig(cluster, p, i, ctx.trial_id));
-        for (auto& [name, value] : internal::TorchDistributedEnv(cluster, p, i, ctx.host, ctx.ports[0])) {
+        for (auto& [name, value] : internal::TorchDistributedEnv(cluster, p, i, ctx.sites[0].host, ctx.sites[0].port)) {
           env.Set(name, std::move(value));
         }
       }

@@ -16,13 +16,20 @@
 
 namespace kiln::jobs {
 
+struct ReplicaSite {
+  std::string host;
+  int port = 0;
+  std::string dir;
+};
+
 struct JobContext {
   std::string job_name;  // projects/p/locations/l/customJobs/123
   std::string job_id;    // "123"
   std::string trial_id;  // "" unless a hyperparameter tuning trial
-  std::string host = "127.0.0.1";
-  std::vector<int> ports;    // one distinct free port per replica, in replica order
-  std::string replica_root;  // $KILN_HOME/jobs/123
+  // Where each replica runs, in replica order (the runtime's placement): its peers reach it at
+  // host:port (CLUSTER_SPEC, TF_CONFIG, MASTER_ADDR/MASTER_PORT), and `dir` is its own folder
+  // (HOME, and the working directory unless the image says otherwise).
+  std::vector<ReplicaSite> sites;
   // Optional: CUDA_VISIBLE_DEVICES value ("0,1") per replica, in replica order; either empty
   // or one entry per replica ("" = do not set it for that replica).
   std::vector<std::string> accelerator_ids_per_replica;
@@ -35,7 +42,7 @@ struct ReplicaPlan {
   std::vector<std::string> argv;  // argv[0] is a program name or path, looked up in PATH
   std::vector<std::string> env;   // complete "KEY=VALUE" list; nothing is inherited
   std::string working_dir;        // the image map entry's, else replica_dir
-  std::string replica_dir;        // <replica_root>/workerpool<pool>-<index>
+  std::string replica_dir;        // JobContext::sites[i].dir
   double cpus = 0;                // from the machine type
   double memory_gib = 0;
   std::string accelerator_type;  // AcceleratorType name, "" for none
@@ -48,10 +55,14 @@ struct ReplicaPlan {
   int python_argv_index = -1;
 };
 
+// The task names of `job`'s replicas ("workerpool<pool>-<index>"), in replica order (pools 0..3,
+// empty pools skipped, index 0..replicaCount-1). Empty for a job without worker pools.
+std::vector<std::string> ReplicaTasks(const google::cloud::aiplatform::v1::CustomJob& job);
+
 // Expands `job` into its replicas, in order: pool 0..3, skipping empty ({}) pools, replica
 // index 0..replicaCount-1 within a pool. Call ValidateCustomJobSpec first; this re-checks
 // only what it needs and returns INVALID_ARGUMENT "jobSpec....: ..." for unmappable images or
-// URIs, and INVALID_ARGUMENT "JobContext...." when ctx.ports does not hold one distinct port
+// URIs, and INVALID_ARGUMENT "JobContext...." when ctx.sites does not hold one distinct address
 // per replica or accelerator_ids_per_replica has the wrong length.
 //
 // Environment of each replica, in this order (later entries of the same name replace

@@ -57,13 +57,16 @@ class ReplicaPlanTest : public ::testing::Test {
     ctx.job_name = "projects/p/locations/us-central1/customJobs/123";
     ctx.job_id = "123";
     ctx.trial_id = std::move(trial_id);
-    ctx.ports = std::move(ports);
-    ctx.replica_root = "/kiln/jobs/123";
+    for (int port : ports) ctx.sites.push_back({.host = "127.0.0.1", .port = port, .dir = ""});
     return ctx;
   }
 
-  absl::StatusOr<std::vector<ReplicaPlan>> Plan(absl::string_view job_json, const JobContext& ctx) {
-    return PlanReplicas(FromJson<aip::CustomJob>(job_json), ctx, images_, storage_);
+  // Replica folders are /kiln/jobs/123/<task>, as LocalRuntime places them.
+  absl::StatusOr<std::vector<ReplicaPlan>> Plan(absl::string_view job_json, JobContext ctx) {
+    aip::CustomJob job = FromJson<aip::CustomJob>(job_json);
+    std::vector<std::string> tasks = ReplicaTasks(job);
+    for (size_t i = 0; i < ctx.sites.size() && i < tasks.size(); ++i) ctx.sites[i].dir = "/kiln/jobs/123/" + tasks[i];
+    return PlanReplicas(job, ctx, images_, storage_);
   }
 
   storage::ObjectStore storage_;
@@ -307,9 +310,9 @@ TEST_F(ReplicaPlanTest, TrialPaths) {
 TEST_F(ReplicaPlanTest, ContextMustMatchTheReplicas) {
   absl::StatusOr<std::vector<ReplicaPlan>> few = Plan(kFourPoolJob, Context({1, 2, 3}));
   EXPECT_EQ(few.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(few.status().message(), "JobContext.ports: has 3 ports for 5 replicas; allocate one per replica");
+  EXPECT_EQ(few.status().message(), "JobContext.sites: has 3 sites for 5 replicas; give one per replica");
   absl::StatusOr<std::vector<ReplicaPlan>> same = Plan(kFourPoolJob, Context({1, 2, 3, 4, 1}));
-  EXPECT_EQ(same.status().message(), "JobContext.ports: ports must be distinct");
+  EXPECT_EQ(same.status().message(), "JobContext.sites: addresses (host:port) must be distinct");
   JobContext ctx = Context({1, 2, 3, 4, 5});
   ctx.accelerator_ids_per_replica = {"0"};
   EXPECT_THAT(Plan(kFourPoolJob, ctx).status().message(),

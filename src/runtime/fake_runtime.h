@@ -1,150 +1,134 @@
 #ifndef KILN_RUNTIME_FAKE_RUNTIME_H_
 #define KILN_RUNTIME_FAKE_RUNTIME_H_
 
-// FakeRuntime: a Runtime for other modules' unit tests. Nothing runs; the test decides what
-// happens to each replica and when the exit callback fires.
+// FakeRuntime: the Runtime seam for other modules' tests. Nothing runs; the test decides what
+// happens to each replica, when, and where a launch fails or "kiln crashes".
 //
 //   FakeRuntime runtime;
-//   Scheduler scheduler(runtime);                  // code under test calls Launch/Stop/...
+//   CustomJobReconciler reconciler(&store, &runtime, ...);   // code under test launches jobs
 //   ...
-//   ReplicaHandle h = runtime.handles()[0];
-//   runtime.Finish(h, {.state = ReplicaStatus::State::kExited, .exit_code = 3});
-//   // → Poll(h) reports it and the exit callback ran synchronously on this thread.
+//   std::string h = runtime.jobs()[0].handle;
+//   runtime.Finish(h, "workerpool0-0", {.phase = ReplicaState::Phase::kExited, .exit_code = 3});
+//   // → Status(h) reports it, and subscribers were notified on this thread.
 //
-// Threading: all methods are thread-safe; the exit callback runs on the thread calling
-// Finish/FireExit, with no lock held. Replicas are keyed by replica_dir.
+// Launches follow the seam's contract: places are distinct hosts 10.0.0.<n> with ports from
+// 30000 up and folders /fake/<key>/<task>; the builder is called once; all or nothing:
+//   - FailLaunchAt(i, status): the next launch starts replicas 0..i-1, fails replica i with
+//     `status` (launch_error "Replica <task> could not be started: ..."), asks 0..i-1 to stop,
+//     and reports the rest kNotStarted. The stopped replicas run until the test ends them
+//     (Finish, or ExitStopped for every replica asked to stop).
+//   - CrashLaunchAt(step, i): the next launch stops at that point as if kiln died there and
+//     returns ABORTED; the job is kept as far as it got (FindJob finds it; Adopt finishes it).
+//   - PlaceLater(reason): the next launch leaves its replicas kPending with that reason until
+//     Place(handle) (a cluster that allocates later).
+// Restart() forgets which jobs are watched, as a new kiln process would; jobs themselves stay.
 //
-// Per replica: Launch / Adopt ──► kRunning ──SetStatus / Finish──► whatever the test says.
-// Stop only records the request (stops()); the test decides whether and how it ends.
+// Threading: thread-safe; notifications run on the thread calling the test control (Finish,
+// Place, ExitStopped), with no lock held. LaunchJob and Adopt do not notify.
 
-#include <cstdint>
-#include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/callbacks.h"
+#include "common/mutex.h"
 #include "runtime/runtime.h"
 
 namespace kiln::runtime {
 
 class FakeRuntime final : public Runtime {
  public:
+  // Where CrashLaunchAt stops a launch (or an Adopt that resumes one).
+  enum class Step {
+    kBeforeReplica,  // before replica `index` starts (0: right after the job is recorded)
+    kAfterFailure,   // the launch failure is recorded, nothing stopped yet
+  };
   struct StopRequest {
-    ReplicaHandle handle;
+    std::string handle;
+    std::string task;
     absl::Duration grace;
   };
+  // A job as the fake keeps it.
+  struct Job {
+    std::string handle;
+    std::string key;
+    std::string name;
+    std::string annotation;
+    absl::Duration stop_grace;
+    std::vector<ReplicaPlace> places;
+    std::vector<ReplicaCommand> commands;
+    JobStatus status;
+    bool watched = false;
+  };
+  struct ReplicaEnd {
+    ReplicaState::Phase phase = ReplicaState::Phase::kExited;
+    int exit_code = 0;
+    int term_signal = 0;
+    bool stopped_by_kiln = false;
+    absl::Time end_time = absl::Now();
+  };
 
-  // Records the spec; the handle has shim_pid 1000 + n and shim_start_ticks n (n counts
-  // launches from 1). Fails with the status from FailNextLaunch, once.
-  absl::StatusOr<ReplicaHandle> Launch(const ReplicaSpec& spec) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (!next_launch_error_.ok()) return std::exchange(next_launch_error_, absl::OkStatus());
-    launches_.push_back(spec);
-    int64_t n = static_cast<int64_t>(launches_.size());
-    ReplicaHandle handle{
-        .replica_dir = spec.replica_dir, .shim_pid = 1000 + n, .shim_start_ticks = n, .boot_id = "fake-boot"};
-    handles_.push_back(handle);
-    statuses_[spec.replica_dir] = ReplicaStatus{};
-    return handle;
-  }
-
-  // NOT_FOUND for a replica never launched or adopted.
-  absl::StatusOr<ReplicaStatus> Poll(const ReplicaHandle& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = statuses_.find(handle.replica_dir);
-    if (it == statuses_.end()) {
-      return absl::NotFoundError(absl::StrCat("fake runtime: no replica ", handle.replica_dir));
-    }
-    return it->second;
-  }
-
-  absl::Status Stop(const ReplicaHandle& handle, absl::Duration grace) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    stops_.push_back({handle, grace});
-    return absl::OkStatus();
-  }
-
-  // Records the handle; a replica unknown so far starts as kRunning.
-  absl::Status Adopt(const ReplicaHandle& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    adopted_.push_back(handle);
-    statuses_.try_emplace(handle.replica_dir);
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<std::optional<ReplicaHandle>> Find(const std::string& replica_dir) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    for (const ReplicaHandle& h : handles_) {
-      if (h.replica_dir == replica_dir) return h;
-    }
-    return std::nullopt;
-  }
-
-  void SetExitCallback(std::function<void(const ReplicaHandle&)> callback) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    callback_ = std::move(callback);
-  }
+  // --- Runtime ---
+  absl::StatusOr<std::string> LaunchJob(const JobLaunch& launch) override;
+  absl::StatusOr<std::optional<FoundJob>> FindJob(absl::string_view key) override;
+  absl::Status Adopt(absl::string_view handle) override;
+  absl::StatusOr<JobStatus> Status(absl::string_view handle) override;
+  // Records the request for every replica not yet final; the replicas keep running.
+  absl::Status Stop(absl::string_view handle, absl::Duration grace) override;
+  // A reader over what SetLog gave (empty by default).
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenLog(absl::string_view handle, absl::string_view task) override;
+  absl::Status Remove(absl::string_view handle) override;
+  Subscription Subscribe(std::function<void(const std::string& name)> on_change) override;
 
   // --- Test controls ---
+  void FailLaunchAt(int index, absl::Status status);
+  void CrashLaunchAt(Step step, int index);
+  // The next LaunchJob fails with `status` before anything starts (e.g. UNAVAILABLE).
+  void RefuseNextLaunch(absl::Status status);
+  void PlaceLater(std::string reason);
+  // Places a job left kPending by PlaceLater: every replica kRunning; notifies.
+  void Place(absl::string_view handle);
+  // Ends replica `task` as `end` says (it must not be final already); notifies.
+  void Finish(absl::string_view handle, absl::string_view task, const ReplicaEnd& end);
+  // Every running replica that was asked to stop ends (SIGTERM, stopped_by_kiln); notifies
+  // once per job. Returns how many ended.
+  int ExitStopped();
+  // The raw log of a replica (lines at one time, stdout).
+  void SetLog(absl::string_view handle, absl::string_view task, std::string text);
+  void Restart();
 
-  // What Poll reports from now on (no callback).
-  void SetStatus(const ReplicaHandle& handle, const ReplicaStatus& status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    statuses_[handle.replica_dir] = status;
-  }
-  // Runs the exit callback for `handle` on this thread (if one is set).
-  void FireExit(const ReplicaHandle& handle) {
-    std::function<void(const ReplicaHandle&)> callback;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      callback = callback_;
-    }
-    if (callback) callback(handle);
-  }
-  // SetStatus + FireExit: the replica ends as `status` says.
-  void Finish(const ReplicaHandle& handle, const ReplicaStatus& status) {
-    SetStatus(handle, status);
-    FireExit(handle);
-  }
-  // The next Launch fails with `status` (and records nothing).
-  void FailNextLaunch(absl::Status status) {
-    std::lock_guard<std::mutex> lock(mu_);
-    next_launch_error_ = std::move(status);
-  }
-
-  std::vector<ReplicaSpec> launches() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return launches_;
-  }
-  std::vector<ReplicaHandle> handles() const {  // in launch order
-    std::lock_guard<std::mutex> lock(mu_);
-    return handles_;
-  }
-  std::vector<StopRequest> stops() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return stops_;
-  }
-  std::vector<ReplicaHandle> adopted() const {
-    std::lock_guard<std::mutex> lock(mu_);
-    return adopted_;
-  }
+  std::vector<Job> jobs() const;  // in launch order
+  std::optional<Job> job(absl::string_view handle) const;
+  std::vector<StopRequest> stops() const;
+  std::vector<std::string> adopted() const;
+  std::vector<std::string> removed() const;
+  int launch_calls() const;
 
  private:
-  mutable std::mutex mu_;
-  std::vector<ReplicaSpec> launches_;
-  std::vector<ReplicaHandle> handles_;
-  std::vector<StopRequest> stops_;
-  std::vector<ReplicaHandle> adopted_;
-  std::map<std::string, ReplicaStatus> statuses_;  // by replica_dir
-  std::function<void(const ReplicaHandle&)> callback_;
-  absl::Status next_launch_error_;
+  Job* FindLocked(absl::string_view handle) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Starts the replicas of `job` still kPending, honouring an injected crash or failure.
+  // ABORTED for a crash.
+  absl::Status StartPendingLocked(Job& job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void FailLocked(Job& job, size_t index, const absl::Status& cause) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void StopRunningLocked(Job& job, absl::Duration grace) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  CallbackList<const std::string&> subscribers_;
+  mutable Mutex mu_;
+  std::vector<Job> jobs_ ABSL_GUARDED_BY(mu_);
+  std::vector<StopRequest> stops_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> adopted_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> removed_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, std::string> logs_ ABSL_GUARDED_BY(mu_);
+  std::optional<std::pair<int, absl::Status>> fail_at_ ABSL_GUARDED_BY(mu_);
+  std::optional<std::pair<Step, int>> crash_at_ ABSL_GUARDED_BY(mu_);
+  absl::Status refuse_next_ ABSL_GUARDED_BY(mu_);
+  std::optional<std::string> place_later_ ABSL_GUARDED_BY(mu_);
+  int next_port_ ABSL_GUARDED_BY(mu_) = 30000;
+  int launch_calls_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace kiln::runtime

@@ -1,375 +1,386 @@
 #include "runtime/local_runtime.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <string>
+#include <set>
 #include <system_error>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "runtime/replica_files.h"
+#include "runtime/replica_log.h"
 
 namespace kiln::runtime {
 namespace {
 
 using internal::JoinPath;
 
-constexpr absl::Duration kMaxStopGrace = absl::Hours(24 * 366);
-constexpr int kRefillQuietMs = 5;
+constexpr char kHandlePrefix[] = "local:";
 
-int PidfdOpen(pid_t pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
-
-int PidfdSendSignal(int pidfd, int sig) {
-  return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
-}
-
-absl::Status Errno(int error, absl::string_view what) { return absl::ErrnoToStatus(error, what); }
-
-bool SameBoot(const ReplicaHandle& handle) {
-  return handle.boot_id.empty() || internal::BootId().empty() || handle.boot_id == internal::BootId();
-}
-
-// The shim named by `handle`, checked against pid reuse.
-struct VerifiedShim {
-  int pidfd = -1;
-  bool zombie = false;  // exited, not yet reaped
-  bool child = false;   // this process's child
-};
-
-// NOT_FOUND when the handle's shim no longer exists (or its pid now names another process).
-absl::StatusOr<VerifiedShim> OpenVerifiedShim(const ReplicaHandle& handle) {
-  if (!SameBoot(handle)) return absl::NotFoundError("shim from another boot");
-  pid_t pid = static_cast<pid_t>(handle.shim_pid);
-  int pidfd = PidfdOpen(pid);
-  if (pidfd < 0) {
-    if (errno == ESRCH || errno == EINVAL) return absl::NotFoundError("shim gone");
-    return Errno(errno, absl::StrCat("pidfd_open ", pid));
+ReplicaState::Phase PhaseOf(ReplicaStatus::State state) {
+  switch (state) {
+    case ReplicaStatus::State::kRunning:
+      return ReplicaState::Phase::kRunning;
+    case ReplicaStatus::State::kExited:
+      return ReplicaState::Phase::kExited;
+    case ReplicaStatus::State::kLost:
+      return ReplicaState::Phase::kLost;
   }
-  // Checked after opening: if the pid named another process then, its start time differs.
-  absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(pid);
-  if (!stat.ok() || stat->start_ticks != handle.shim_start_ticks) {
-    ::close(pidfd);
-    return absl::NotFoundError("shim gone");
-  }
-  return VerifiedShim{pidfd, stat->zombie, stat->parent_pid == ::getpid()};
+  return ReplicaState::Phase::kLost;
 }
 
-bool ShimAlive(const ReplicaHandle& handle) {
-  if (!SameBoot(handle)) return false;
-  absl::StatusOr<internal::ProcStat> stat = internal::ReadProcStat(static_cast<pid_t>(handle.shim_pid));
-  return stat.ok() && stat->start_ticks == handle.shim_start_ticks && !stat->zombie;
-}
-
-// exit.json as a status; NOT_FOUND when there is none yet.
-absl::StatusOr<ReplicaStatus> ReadExit(const ReplicaHandle& handle) {
-  KILN_ASSIGN_OR_RETURN(std::string text, internal::ReadFile(JoinPath(handle.replica_dir, internal::kExitFile)));
-  absl::StatusOr<internal::ExitRecord> record = internal::ExitRecordFromJson(text);
-  if (!record.ok()) {
-    return absl::DataLossError(absl::StrCat(handle.replica_dir, ": ", record.status().message()));
-  }
-  ReplicaStatus status;
-  status.state = ReplicaStatus::State::kExited;
-  status.exit_code = record->exit_code;
-  status.term_signal = record->signal;
-  status.stopped_by_kiln = record->stopped_by_kiln;
-  status.end_time = record->end_time;
-  return status;
-}
-
-absl::Status MakeDir(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST) return absl::OkStatus();
+absl::Status MakeDirs(const std::string& dir) {
   std::error_code error;
   std::filesystem::create_directories(dir, error);
-  if (error) return Errno(error.value(), absl::StrCat("mkdir ", dir));
+  if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("mkdir ", dir));
   return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LocalRuntime>> LocalRuntime::Create(Options options) {
-  if (options.shim_path.empty()) return absl::InvalidArgumentError("shim_path is required");
-  if (::access(options.shim_path.c_str(), X_OK) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("kiln-shim not executable: ", options.shim_path, ": ", strerror(errno)));
+  if (options.jobs_root.empty()) return absl::InvalidArgumentError("jobs_root is required");
+  if (options.first_port < 1 || options.last_port > 65535 || options.first_port > options.last_port) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("port range ", options.first_port, "-", options.last_port, " is empty or out of 1-65535"));
   }
-  int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
-  if (epoll_fd < 0) return Errno(errno, "epoll_create1");
-  int wake_fd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd < 0) {
-    int error = errno;
-    ::close(epoll_fd);
-    return Errno(error, "eventfd");
-  }
-  epoll_event event = {};
-  event.events = EPOLLIN;
-  event.data.u64 = 0;
-  if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &event) != 0) {
-    int error = errno;
-    ::close(wake_fd);
-    ::close(epoll_fd);
-    return Errno(error, "epoll_ctl");
-  }
-  return std::unique_ptr<LocalRuntime>(new LocalRuntime(std::move(options), epoll_fd, wake_fd));
-}
-
-LocalRuntime::LocalRuntime(Options options, int epoll_fd, int wake_fd)
-    : options_(std::move(options)),
-      epoll_fd_(epoll_fd),
-      wake_fd_(wake_fd),
-      pool_({.shim_path = options_.shim_path, .slot_root = options_.slot_root, .size = options_.warm}) {
-  refill_requested_ = true;  // the first Launch finds what it needs ready
-  watcher_ = std::thread([this] { WatchLoop(); });
-  Wake();
-}
-
-LocalRuntime::~LocalRuntime() {
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    shutting_down_ = true;
-  }
-  Wake();
-  watcher_.join();
-  for (auto& [cookie, watch] : watches_) ::close(watch.pidfd);
-  ::close(wake_fd_);
-  ::close(epoll_fd_);
-}
-
-void LocalRuntime::Wake() {
-  uint64_t one = 1;
-  ssize_t ignored = ::write(wake_fd_, &one, sizeof(one));  // fails only if the counter is full
-  (void)ignored;
-}
-
-absl::StatusOr<ReplicaHandle> LocalRuntime::Launch(const ReplicaSpec& spec) {
-  if (spec.argv.empty()) return absl::InvalidArgumentError("replica spec: empty argv");
-  if (spec.replica_dir.empty()) return absl::InvalidArgumentError("replica spec: no replica_dir");
   std::error_code error;
-  std::string dir = std::filesystem::absolute(spec.replica_dir, error).lexically_normal();
-  if (error) return Errno(error.value(), absl::StrCat("replica_dir ", spec.replica_dir));
-  if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  absl::StatusOr<ReplicaHandle> handle = LaunchIn(spec, dir);
-  // Only now, whatever the outcome: the refill creates files, which would slow this launch's.
+  options.jobs_root = std::filesystem::absolute(options.jobs_root, error).lexically_normal();
+  if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("jobs_root ", options.jobs_root));
+  while (options.jobs_root.size() > 1 && options.jobs_root.back() == '/') options.jobs_root.pop_back();
+  KILN_RETURN_IF_ERROR(MakeDirs(options.jobs_root));
+  KILN_ASSIGN_OR_RETURN(std::unique_ptr<internal::ShimSupervisor> supervisor,
+                        internal::ShimSupervisor::Create(
+                            {.shim_path = options.shim_path, .slot_root = options.slot_root, .warm = options.warm}));
+  std::unique_ptr<LocalRuntime> runtime(new LocalRuntime(std::move(options)));
+  runtime->supervisor_ = std::move(supervisor);
+  // Set before the first launch; the runtime outlives the supervisor (destroyed first).
+  runtime->supervisor_->SetExitCallback([self = runtime.get()](const ReplicaHandle& shim) { self->OnShimExit(shim); });
+  return runtime;
+}
+
+LocalRuntime::LocalRuntime(Options options)
+    : options_(std::move(options)), ports_(options_.first_port, options_.last_port) {}
+
+LocalRuntime::~LocalRuntime() = default;
+
+std::string LocalRuntime::HandleOf(const std::string& job_dir) { return absl::StrCat(kHandlePrefix, job_dir); }
+
+absl::StatusOr<std::string> LocalRuntime::JobDir(absl::string_view handle) const {
+  if (!absl::StartsWith(handle, kHandlePrefix) || handle.size() <= sizeof(kHandlePrefix) ||
+      handle[sizeof(kHandlePrefix) - 1] != '/') {
+    return absl::InvalidArgumentError(absl::StrCat("not a local runtime job handle: \"", handle, "\""));
+  }
+  return std::string(handle.substr(sizeof(kHandlePrefix) - 1));
+}
+
+absl::Status LocalRuntime::Fault(LaunchStep step, int index) const {
+  return options_.fault == nullptr ? absl::OkStatus() : options_.fault(step, index);
+}
+
+absl::StatusOr<std::string> LocalRuntime::LaunchJob(const JobLaunch& launch) {
+  KILN_RETURN_IF_ERROR(ValidateJobLaunch(launch));
+  const std::string dir = JoinPath(options_.jobs_root, launch.key);
+  auto exists = [&] {
+    return absl::AlreadyExistsError(absl::StrCat("a job with key ", launch.key, " was launched already"));
+  };
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    refill_requested_ = true;
+    MutexLock lock(&mu_);
+    if (jobs_.contains(dir)) return exists();
   }
-  Wake();
-  return handle;
-}
+  absl::StatusOr<internal::JobManifest> previous = internal::ReadManifest(dir);
+  if (!absl::IsNotFound(previous.status())) return previous.ok() ? exists() : previous.status();
 
-absl::StatusOr<ReplicaHandle> LocalRuntime::LaunchIn(const ReplicaSpec& spec, const std::string& dir) {
-  KILN_ASSIGN_OR_RETURN(internal::IdleShim shim, pool_.TakeShim());
-  absl::Status status = PlaceReplicaDir(dir);
-  // spec.json names the shim before the shim is given the folder: whatever happens next, a
-  // restarted kiln finds the supervisor of this replica through it (Find).
-  for (int attempt = 0; status.ok(); ++attempt) {
-    ReplicaHandle handle = shim.identity;
-    handle.replica_dir = dir;
-    status = internal::WriteFile(JoinPath(dir, internal::kSpecFile), internal::SpecToJson(spec, handle));
-    if (status.ok()) status = internal::HandOff(shim, dir);
-    if (status.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
-      status = AddWatchLocked(handle, shim.pidfd, /*child=*/true);  // owns or closes the pidfd
-      if (status.ok()) return handle;
-      // Not watched: the shim would run the replica unsupervised. Stop it and reap it.
-      if (internal::WriteFile(JoinPath(dir, internal::kStopFile), "0\n").ok()) {
-        ::kill(static_cast<pid_t>(handle.shim_pid), SIGTERM);
-      }
-      ::waitpid(static_cast<pid_t>(handle.shim_pid), nullptr, 0);
-      return status;
+  // 1. Places.
+  int port_count = 0;
+  for (const ReplicaRequest& r : launch.replicas) port_count += r.ports;
+  KILN_ASSIGN_OR_RETURN(std::vector<int> ports, ports_.Reserve(dir, port_count));
+  internal::JobManifest manifest{.key = launch.key,
+                                 .name = launch.name,
+                                 .annotation = launch.annotation,
+                                 .stop_grace = launch.stop_grace,
+                                 .replicas = {}};
+  std::vector<ReplicaPlace> places;
+  size_t next_port = 0;
+  for (const ReplicaRequest& r : launch.replicas) {
+    ReplicaPlace place{.host = options_.host, .ports = {}, .dir = JoinPath(dir, r.task)};
+    for (int i = 0; i < r.ports; ++i) place.ports.push_back(ports[next_port++]);
+    places.push_back(std::move(place));
+  }
+  // 2. Commands.
+  absl::StatusOr<std::vector<ReplicaCommand>> commands = launch.build(places);
+  if (commands.ok() && commands->size() != places.size()) {
+    commands = absl::InternalError(
+        absl::StrCat("the command builder returned ", commands->size(), " commands for ", places.size(), " replicas"));
+  }
+  for (size_t i = 0; commands.ok() && i < commands->size(); ++i) {
+    if ((*commands)[i].argv.empty()) {
+      commands = absl::InvalidArgumentError(absl::StrCat("replica ", launch.replicas[i].task, ": empty argv"));
     }
-    // An idle shim may have been killed while it waited: start a fresh one, once.
-    if (!absl::IsUnavailable(status) || attempt > 0) break;
-    internal::Dismiss(shim);
-    KILN_ASSIGN_OR_RETURN(shim, internal::StartIdleShim(options_.shim_path));
-    status = absl::OkStatus();
   }
-  internal::Dismiss(shim);
-  return status;
+  if (!commands.ok()) {
+    ports_.Release(dir);
+    return commands.status();
+  }
+  for (size_t i = 0; i < places.size(); ++i) {
+    manifest.replicas.push_back({launch.replicas[i].task, places[i], std::move((*commands)[i])});
+  }
+  // 3. The manifest, the point from which the job exists.
+  absl::Status written = MakeDirs(dir);
+  if (written.ok()) {
+    written = internal::WriteFileAtomically(JoinPath(dir, internal::kJobManifestFile),
+                                            internal::ManifestToJson(manifest), /*durable=*/false);
+  }
+  if (!written.ok()) {
+    ports_.Release(dir);
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
+    return written;
+  }
+  {
+    MutexLock lock(&mu_);
+    Job& job = jobs_[dir];
+    job.name = launch.name;
+    job.watched = true;
+    for (const internal::ManifestReplica& r : manifest.replicas) {
+      job.tasks.push_back(r.task);
+      job.places.push_back(r.place);
+      job.shims.push_back(std::nullopt);
+      job_of_replica_[r.place.dir] = dir;
+    }
+  }
+  KILN_RETURN_IF_ERROR(Fault(LaunchStep::kManifestWritten, -1));
+  // 4-5.
+  absl::Status started = StartMissing(dir, manifest);
+  if (absl::IsAborted(started)) return started;  // a simulated crash (tests)
+  return HandleOf(dir);
 }
 
-absl::Status LocalRuntime::PlaceReplicaDir(const std::string& dir) {
-  if (std::optional<std::string> slot = pool_.TakeSlot()) {
-    std::string parent = std::filesystem::path(dir).parent_path();
-    KILN_RETURN_IF_ERROR(MakeDir(parent));
-    // Onto a missing or empty folder only: a folder in use (a retry) keeps its files.
-    if (::rename(slot->c_str(), dir.c_str()) == 0) return absl::OkStatus();
-    pool_.ReturnSlot(*std::move(slot));
+absl::Status LocalRuntime::StartMissing(const std::string& dir, const internal::JobManifest& manifest) {
+  for (size_t i = 0; i < manifest.replicas.size(); ++i) {
+    const internal::ManifestReplica& r = manifest.replicas[i];
+    {
+      MutexLock lock(&mu_);
+      const Job& job = jobs_.at(dir);
+      if (job.shims[i].has_value()) continue;
+    }
+    absl::Status fault = Fault(LaunchStep::kReplicaStarting, static_cast<int>(i));
+    if (absl::IsAborted(fault)) return fault;
+    absl::StatusOr<ReplicaHandle> shim = fault.ok() ? supervisor_->Launch({.replica_dir = r.place.dir,
+                                                                           .argv = r.command.argv,
+                                                                           .env = r.command.env,
+                                                                           .working_dir = r.command.working_dir})
+                                                    : absl::StatusOr<ReplicaHandle>(fault);
+    if (!shim.ok()) {
+      return FailLaunch(
+          dir, manifest.stop_grace,
+          absl::InternalError(absl::StrCat("Replica ", r.task, " could not be started: ", shim.status().message())));
+    }
+    {
+      MutexLock lock(&mu_);
+      jobs_.at(dir).shims[i] = *std::move(shim);
+    }
+    KILN_RETURN_IF_ERROR(Fault(LaunchStep::kReplicaStarted, static_cast<int>(i)));
   }
-  KILN_RETURN_IF_ERROR(MakeDir(dir));
-  // A replica_dir may be reused (a retry): what the previous run left must not be read as ours.
-  ::unlink(JoinPath(dir, internal::kExitFile).c_str());
-  ::unlink(JoinPath(dir, internal::kStopFile).c_str());
   return absl::OkStatus();
 }
 
-absl::StatusOr<ReplicaStatus> LocalRuntime::Poll(const ReplicaHandle& handle) {
-  absl::StatusOr<ReplicaStatus> exited = ReadExit(handle);
-  if (!absl::IsNotFound(exited.status())) return exited;
-  if (ShimAlive(handle)) return ReplicaStatus{.state = ReplicaStatus::State::kRunning};
-  // The shim may have written exit.json and exited since the first look.
-  exited = ReadExit(handle);
-  if (!absl::IsNotFound(exited.status())) return exited;
-  return ReplicaStatus{.state = ReplicaStatus::State::kLost};
-}
-
-absl::Status LocalRuntime::Stop(const ReplicaHandle& handle, absl::Duration grace) {
-  if (ReadExit(handle).ok()) return absl::OkStatus();  // already exited: leave it alone
-  grace = std::clamp(grace, absl::ZeroDuration(), kMaxStopGrace);
-  std::string stop_file = JoinPath(handle.replica_dir, internal::kStopFile);
-  std::string content = absl::StrCat(absl::ToInt64Milliseconds(grace), "\n");
+absl::Status LocalRuntime::FailLaunch(const std::string& dir, absl::Duration grace, const absl::Status& error) {
+  // Recorded before anything is stopped: a kiln that dies from here on finds it (Adopt).
+  absl::Status recorded = internal::WriteLaunchError(dir, error);
+  std::vector<ReplicaHandle> started;
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto by_pid = cookie_by_pid_.find(handle.shim_pid);
-    if (by_pid != cookie_by_pid_.end()) {
-      const Watch& watch = watches_.at(by_pid->second);
-      if (watch.handle.shim_start_ticks == handle.shim_start_ticks) {
-        KILN_RETURN_IF_ERROR(internal::WriteFileAtomically(stop_file, content, false));
-        if (PidfdSendSignal(watch.pidfd, SIGTERM) != 0 && errno != ESRCH) {
-          return Errno(errno, absl::StrCat("pidfd_send_signal ", handle.shim_pid));
-        }
-        return absl::OkStatus();
-      }
+    MutexLock lock(&mu_);
+    Job& job = jobs_.at(dir);
+    job.launch_error = error;
+    for (const std::optional<ReplicaHandle>& shim : job.shims) {
+      if (shim.has_value()) started.push_back(*shim);
     }
   }
-  // Not watched (e.g. Stop before Adopt after a restart).
-  absl::StatusOr<VerifiedShim> shim = OpenVerifiedShim(handle);
-  if (absl::IsNotFound(shim.status())) return absl::OkStatus();  // exited or lost
-  if (!shim.ok()) return shim.status();
-  absl::Status status = internal::WriteFileAtomically(stop_file, content, false);
-  if (status.ok() && PidfdSendSignal(shim->pidfd, SIGTERM) != 0 && errno != ESRCH) {
-    status = Errno(errno, absl::StrCat("pidfd_send_signal ", handle.shim_pid));
+  KILN_RETURN_IF_ERROR(Fault(LaunchStep::kLaunchFailed, -1));
+  absl::Status stopped = absl::OkStatus();
+  for (const ReplicaHandle& shim : started) {
+    absl::Status s = supervisor_->Stop(shim, grace);
+    if (stopped.ok()) stopped = s;
   }
-  ::close(shim->pidfd);
-  return status;
+  // The launch's outcome is in Status; what went wrong recording or stopping is returned too,
+  // but the job is there either way.
+  return recorded.ok() ? stopped : recorded;
 }
 
-absl::StatusOr<std::optional<ReplicaHandle>> LocalRuntime::Find(const std::string& replica_dir) {
-  std::error_code error;
-  std::string dir = std::filesystem::absolute(replica_dir, error).lexically_normal();
-  if (error) return Errno(error.value(), absl::StrCat("replica_dir ", replica_dir));
-  if (dir.size() > 1 && dir.back() == '/') dir.pop_back();
-  std::string spec_path = JoinPath(dir, internal::kSpecFile);
-  absl::StatusOr<std::string> spec = internal::ReadFile(spec_path);
-  if (absl::IsNotFound(spec.status())) return std::nullopt;  // never launched
-  if (!spec.ok()) return spec.status();
-  // An empty spec.json is a prepared slot's, not yet written: no shim was given this folder.
-  if (spec->empty()) return std::nullopt;
-  absl::StatusOr<ReplicaHandle> shim = internal::ShimOfSpec(*spec, dir);
-  if (!shim.ok()) return absl::DataLossError(absl::StrCat(spec_path, ": ", shim.status().message()));
-  // Adopt and Poll check that it is still that process (start time, boot id).
-  return *shim;
+absl::StatusOr<LocalRuntime::Job> LocalRuntime::LoadJob(const std::string& dir, const internal::JobManifest& manifest) {
+  Job job;
+  job.name = manifest.name;
+  job.launch_error = internal::ReadLaunchError(dir);
+  for (const internal::ManifestReplica& r : manifest.replicas) {
+    job.tasks.push_back(r.task);
+    job.places.push_back(r.place);
+    KILN_ASSIGN_OR_RETURN(std::optional<ReplicaHandle> shim, supervisor_->Find(r.place.dir));
+    job.shims.push_back(std::move(shim));
+  }
+  return job;
 }
 
-absl::Status LocalRuntime::Adopt(const ReplicaHandle& handle) {
+absl::StatusOr<LocalRuntime::Job> LocalRuntime::Snapshot(const std::string& dir) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto by_pid = cookie_by_pid_.find(handle.shim_pid);
-    if (by_pid != cookie_by_pid_.end() &&
-        watches_.at(by_pid->second).handle.shim_start_ticks == handle.shim_start_ticks) {
-      return absl::OkStatus();  // already watched
-    }
+    MutexLock lock(&mu_);
+    auto it = jobs_.find(dir);
+    if (it != jobs_.end()) return it->second;
   }
-  absl::StatusOr<VerifiedShim> shim = OpenVerifiedShim(handle);
-  std::lock_guard<std::mutex> lock(mu_);
-  if (absl::IsNotFound(shim.status())) {
-    NotifySoonLocked(handle);
+  absl::StatusOr<internal::JobManifest> manifest = internal::ReadManifest(dir);
+  if (absl::IsNotFound(manifest.status())) return absl::NotFoundError(absl::StrCat("no job in ", dir));
+  if (!manifest.ok()) return manifest.status();
+  return LoadJob(dir, *manifest);
+}
+
+absl::StatusOr<std::optional<FoundJob>> LocalRuntime::FindJob(absl::string_view key) {
+  if (!IsValidLaunchName(key)) return absl::InvalidArgumentError(absl::StrCat("bad job key \"", key, "\""));
+  std::string dir = JoinPath(options_.jobs_root, key);
+  absl::StatusOr<internal::JobManifest> manifest = internal::ReadManifest(dir);
+  if (absl::IsNotFound(manifest.status())) return std::nullopt;
+  if (!manifest.ok()) return manifest.status();
+  return FoundJob{.handle = HandleOf(dir), .annotation = manifest->annotation};
+}
+
+absl::Status LocalRuntime::Adopt(absl::string_view handle) {
+  KILN_ASSIGN_OR_RETURN(std::string dir, JobDir(handle));
+  {
+    MutexLock lock(&mu_);
+    auto it = jobs_.find(dir);
+    if (it != jobs_.end() && it->second.watched) return absl::OkStatus();
+  }
+  absl::StatusOr<internal::JobManifest> manifest = internal::ReadManifest(dir);
+  if (absl::IsNotFound(manifest.status())) return absl::NotFoundError(absl::StrCat("no job in ", dir));
+  KILN_RETURN_IF_ERROR(manifest.status());
+  KILN_ASSIGN_OR_RETURN(Job job, LoadJob(dir, *manifest));
+  job.watched = true;
+  {
+    MutexLock lock(&mu_);
+    auto [it, inserted] = jobs_.try_emplace(dir, job);
+    if (!inserted) {
+      if (it->second.watched) return absl::OkStatus();  // adopted meanwhile
+      it->second = job;
+    }
+    for (const std::string& replica_dir : job.Dirs()) job_of_replica_[replica_dir] = dir;
+  }
+  std::vector<int> ports;
+  for (const internal::ManifestReplica& r : manifest->replicas)
+    ports.insert(ports.end(), r.place.ports.begin(), r.place.ports.end());
+  ports_.Restore(dir, ports);
+  for (const std::optional<ReplicaHandle>& shim : job.shims) {
+    if (shim.has_value()) KILN_RETURN_IF_ERROR(supervisor_->Adopt(*shim));
+  }
+  if (!job.launch_error.ok()) {
+    // The launch had failed: go on stopping what it started.
+    for (const std::optional<ReplicaHandle>& shim : job.shims) {
+      if (shim.has_value()) KILN_RETURN_IF_ERROR(supervisor_->Stop(*shim, manifest->stop_grace));
+    }
     return absl::OkStatus();
   }
-  if (!shim.ok()) return shim.status();
-  // A zombie's pidfd is readable at once, so the watcher reaps and notifies it right away.
-  return AddWatchLocked(handle, shim->pidfd, shim->child);
+  return StartMissing(dir, *manifest);
 }
 
-void LocalRuntime::SetExitCallback(std::function<void(const ReplicaHandle&)> callback) {
-  std::lock_guard<std::mutex> lock(mu_);
-  callback_ = std::move(callback);
-}
-
-absl::Status LocalRuntime::AddWatchLocked(const ReplicaHandle& handle, int pidfd, bool child) {
-  uint64_t cookie = next_cookie_++;
-  epoll_event event = {};
-  event.events = EPOLLIN;
-  event.data.u64 = cookie;
-  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, pidfd, &event) != 0) {
-    int error = errno;
-    ::close(pidfd);
-    return Errno(error, "epoll_ctl");
+absl::StatusOr<JobStatus> LocalRuntime::Status(absl::string_view handle) {
+  KILN_ASSIGN_OR_RETURN(std::string dir, JobDir(handle));
+  KILN_ASSIGN_OR_RETURN(Job job, Snapshot(dir));
+  JobStatus status;
+  status.launch_error = job.launch_error;
+  for (size_t i = 0; i < job.tasks.size(); ++i) {
+    ReplicaState r;
+    r.task = job.tasks[i];
+    r.place = job.places[i];
+    if (job.shims[i].has_value()) {
+      KILN_ASSIGN_OR_RETURN(ReplicaStatus s, supervisor_->Poll(*job.shims[i]));
+      r.phase = PhaseOf(s.state);
+      r.exit_code = s.exit_code;
+      r.term_signal = s.term_signal;
+      r.stopped_by_kiln = s.stopped_by_kiln;
+      r.end_time = s.end_time;
+    } else {
+      r.phase = job.launch_error.ok() ? ReplicaState::Phase::kPending : ReplicaState::Phase::kNotStarted;
+    }
+    status.replicas.push_back(std::move(r));
   }
-  watches_[cookie] = Watch{handle, pidfd, child};
-  cookie_by_pid_[handle.shim_pid] = cookie;
+  if (status.final()) ports_.Release(dir);  // nothing listens on them any more
+  return status;
+}
+
+absl::Status LocalRuntime::Stop(absl::string_view handle, absl::Duration grace) {
+  KILN_ASSIGN_OR_RETURN(std::string dir, JobDir(handle));
+  KILN_ASSIGN_OR_RETURN(Job job, Snapshot(dir));
+  absl::Status result = absl::OkStatus();
+  for (const std::optional<ReplicaHandle>& shim : job.shims) {
+    if (!shim.has_value()) continue;
+    absl::Status s = supervisor_->Stop(*shim, grace);
+    if (result.ok()) result = s;
+  }
+  return result;
+}
+
+absl::StatusOr<std::unique_ptr<LogReader>> LocalRuntime::OpenLog(absl::string_view handle, absl::string_view task) {
+  KILN_ASSIGN_OR_RETURN(std::string dir, JobDir(handle));
+  if (!IsValidLaunchName(task)) return absl::NotFoundError(absl::StrCat("no replica \"", task, "\""));
+  {
+    MutexLock lock(&mu_);
+    auto it = jobs_.find(dir);
+    if (it != jobs_.end()) {
+      for (size_t i = 0; i < it->second.tasks.size(); ++i) {
+        if (it->second.tasks[i] == task) return NewReplicaLogReader(it->second.places[i].dir);
+      }
+      return absl::NotFoundError(absl::StrCat("the job has no replica ", task));
+    }
+  }
+  absl::StatusOr<internal::JobManifest> manifest = internal::ReadManifest(dir);
+  if (absl::IsNotFound(manifest.status())) return absl::NotFoundError(absl::StrCat("no job in ", dir));
+  KILN_RETURN_IF_ERROR(manifest.status());
+  for (const internal::ManifestReplica& r : manifest->replicas) {
+    if (r.task == task) return NewReplicaLogReader(r.place.dir);
+  }
+  return absl::NotFoundError(absl::StrCat("the job has no replica ", task));
+}
+
+absl::Status LocalRuntime::Remove(absl::string_view handle) {
+  KILN_ASSIGN_OR_RETURN(std::string dir, JobDir(handle));
+  absl::StatusOr<JobStatus> status = Status(handle);
+  if (status.ok() && !status->final()) {
+    return absl::FailedPreconditionError("the job still has replicas that may run; stop it and wait for them first");
+  }
+  if (!status.ok() && !absl::IsNotFound(status.status())) return status.status();
+  {
+    MutexLock lock(&mu_);
+    auto it = jobs_.find(dir);
+    if (it != jobs_.end()) {
+      for (const std::string& replica_dir : it->second.Dirs()) job_of_replica_.erase(replica_dir);
+      jobs_.erase(it);
+    }
+  }
+  ports_.Release(dir);
+  std::error_code error;
+  std::filesystem::remove_all(dir, error);
+  if (error) return absl::ErrnoToStatus(error.value(), absl::StrCat("removing ", dir));
   return absl::OkStatus();
 }
 
-void LocalRuntime::NotifySoonLocked(const ReplicaHandle& handle) {
-  pending_.push_back(handle);
-  Wake();
+Subscription LocalRuntime::Subscribe(std::function<void(const std::string& name)> on_change) {
+  return subscribers_.Add(std::move(on_change));
 }
 
-void LocalRuntime::WatchLoop() {
-  constexpr int kMaxEvents = 64;
-  epoll_event events[kMaxEvents];
-  for (;;) {
-    // A requested refill waits for the launched replica's exit, or for a quiet moment: its
-    // file creations slow whatever else creates files or syncs at the same time.
-    bool pending;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      pending = refill_requested_;
-    }
-    int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, pending ? kRefillQuietMs : -1);
-    if (n < 0 && errno != EINTR) return;  // EBADF/EINVAL: a bug; nothing left to watch with
-    std::vector<ReplicaHandle> ended;
-    std::function<void(const ReplicaHandle&)> callback;
-    bool refill = false;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      for (int i = 0; i < n; ++i) {
-        uint64_t cookie = events[i].data.u64;
-        if (cookie == 0) {
-          uint64_t count;
-          ssize_t ignored = ::read(wake_fd_, &count, sizeof(count));
-          (void)ignored;
-          continue;
-        }
-        auto it = watches_.find(cookie);
-        if (it == watches_.end()) continue;
-        Watch& watch = it->second;
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, watch.pidfd, nullptr);
-        ::close(watch.pidfd);
-        // Safe: an unreaped child's pid cannot have been recycled.
-        if (watch.child) ::waitpid(static_cast<pid_t>(watch.handle.shim_pid), nullptr, WNOHANG);
-        auto by_pid = cookie_by_pid_.find(watch.handle.shim_pid);
-        if (by_pid != cookie_by_pid_.end() && by_pid->second == cookie) {
-          cookie_by_pid_.erase(by_pid);
-        }
-        ended.push_back(std::move(watch.handle));
-        watches_.erase(it);
-      }
-      if (shutting_down_) return;
-      for (ReplicaHandle& handle : pending_) ended.push_back(std::move(handle));
-      pending_.clear();
-      if (!ended.empty()) callback = callback_;
-      if (n == 0 || !ended.empty()) refill = std::exchange(refill_requested_, false);
-    }
-    if (callback) {
-      for (const ReplicaHandle& handle : ended) callback(handle);
-    }
-    // After the exits: starting a shim and making a slot take ~1 ms and must not delay them.
-    if (refill) pool_.Refill();
+void LocalRuntime::OnShimExit(const ReplicaHandle& shim) {
+  std::string name;
+  {
+    MutexLock lock(&mu_);
+    auto job = job_of_replica_.find(shim.replica_dir);
+    if (job == job_of_replica_.end()) return;
+    auto it = jobs_.find(job->second);
+    if (it == jobs_.end()) return;
+    name = it->second.name;
   }
+  subscribers_.Notify(name);
 }
 
 }  // namespace kiln::runtime

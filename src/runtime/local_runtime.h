@@ -1,132 +1,146 @@
 #ifndef KILN_RUNTIME_LOCAL_RUNTIME_H_
 #define KILN_RUNTIME_LOCAL_RUNTIME_H_
 
-// LocalRuntime: replicas are process trees on this machine, each supervised by its own
-// kiln-shim (shim.h), in its own session, so they outlive kiln.
+// LocalRuntime: the Runtime seam on this machine. Every replica is a process tree under its own
+// kiln-shim supervisor (shim_supervisor.h), so jobs outlive kiln; a job is a folder
+// <jobs_root>/<key> holding its manifest (job_manifest.h) and one folder per replica.
 //
-//   auto runtime = LocalRuntime::Create({.shim_path = "/usr/lib/kiln/kiln-shim",
-//                                        .slot_root = home + "/run/slots"});
-//   (*runtime)->SetExitCallback([&](const ReplicaHandle& h) { OnReplicaExit(h); });
-//   KILN_ASSIGN_OR_RETURN(ReplicaHandle h, (*runtime)->Launch(spec));
-//   store.Save(h.Serialize());            // ... kiln restarts ...
-//   (*runtime)->Adopt(*ReplicaHandle::Parse(saved));
+//   auto runtime = LocalRuntime::Create({.shim_path = ..., .slot_root = home + "/run/slots",
+//                                        .jobs_root = home + "/jobs"});
+//   Subscription s = (*runtime)->Subscribe([&](const std::string& name) { Wake(name); });
+//   KILN_ASSIGN_OR_RETURN(std::string handle, (*runtime)->LaunchJob(launch));
 //
-// Launching: a shim is started before it is needed and waits, idle, for a folder; the folder
-// is prepared ahead too (warm_pool.h). Launch only renames the folder into place, writes
-// spec.json naming the shim, and hands the folder over, so the path to the replica's exec has
-// no process start and no file creation on it (both cost far more on some file systems and
-// VMs than the rest of a launch). Destroying the runtime dismisses the idle shims.
+// Launching a job, all or nothing:
+//   1. Reserve ReplicaRequest::ports ports per replica from kiln's port range (port_allocator.h)
+//      and place every replica on `host` in <jobs_root>/<key>/<task>.
+//   2. Build every replica's command from those places (JobLaunch::build).
+//   3. Write job.json (key, name, annotation, places, commands) into the job's folder: from
+//      here on the job is found by its key, and a restarted kiln can finish steps 4-5.
+//   4. Start the replicas in order, each under its shim.
+//   5. If replica i cannot start: write launch-error naming it, then stop replicas 0..i-1
+//      (grace from the launch). The job is final once they have exited.
+// A failure in steps 1-2 (or creating the folder in 3) starts nothing and keeps nothing.
+// After a crash in 3-5, Adopt resumes: it adopts the shims it finds, and either starts the
+// replicas still missing (with the stored commands) or, after a recorded launch error, goes on
+// stopping.
 //
-// Threading: all methods are thread-safe. One watcher thread (started by Create, joined by
-// the destructor) waits with epoll on a pidfd per watched shim plus an eventfd for wake-ups;
-// when a shim exits it reaps it (if it is this process's child), then calls the exit callback
-// on the watcher thread with no lock held. A Launch asks for a refill of the warm pool; the
-// watcher does it after it has delivered a round of exits, or after 5 ms without events, so
-// that its file creations never overlap a launch.
-// Launch, Poll, Stop and Adopt never wait for a replica; they take `mu_` only briefly.
+// Ports are held until the job is seen final (Status) or removed. Replica states come from the
+// shims' exit records (exit.json) and their liveness (ShimSupervisor::Poll); a replica whose shim
+// vanished is kLost.
 //
-// How a watched shim moves through the watcher (per handle):
-//
-//   Launch / Adopt(alive) ──► watched (pidfd in epoll) ──pidfd readable──► reaped ──► callback
-//   Adopt(gone)           ──► pending_ ─────────────── eventfd wake-up ──────────────► callback
-//
-// Identity: a handle names a shim by pid + start time (/proc/<pid>/stat field 22) + boot id,
-// so a recycled pid is never mistaken for the shim. Poll: exit.json → kExited; else the shim
-// alive → kRunning; else kLost. Destroying a LocalRuntime never stops replicas.
-//
-// The integrator must not reap kiln's children wholesale (waitpid(-1, ...)), or shims would be
-// reaped behind the watcher's back (their exits are still seen; Launch may fail to read the
-// new shim's start time).
+// Threading: thread-safe. Notifications run on the supervisor's watcher thread, never under a
+// lock of this class; LaunchJob and Adopt run on the caller's thread and never wait for a
+// replica. Destroying the runtime stops nothing (replicas keep running and a later kiln adopts
+// them); it must not happen while a notification callback runs on another thread's behalf
+// (cancel subscriptions first).
 
-#include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
+#include "common/callbacks.h"
+#include "common/mutex.h"
+#include "runtime/job_manifest.h"
+#include "runtime/port_allocator.h"
 #include "runtime/runtime.h"
-#include "runtime/warm_pool.h"
+#include "runtime/shim_supervisor.h"
 
 namespace kiln::runtime {
 
 class LocalRuntime final : public Runtime {
  public:
-  struct Options {
-    std::string shim_path;  // the kiln-shim executable (absolute path)
-    // Where prepared replica folders wait (warm_pool.h); must be on the file system of the
-    // replica folders, or slots are never used. "" = no slots.
-    std::string slot_root = {};
-    // Idle shims (and slots) kept ready; 0 = start each shim at launch.
-    int warm = 1;
+  // Where a test may interrupt LaunchJob / Adopt (Options::fault).
+  enum class LaunchStep {
+    kManifestWritten,  // step 3 done, nothing started
+    kReplicaStarting,  // before replica `index` starts
+    kReplicaStarted,   // replica `index` has started
+    kLaunchFailed,     // launch-error written, nothing stopped yet
   };
 
-  // Starts the watcher thread. INVALID_ARGUMENT without shim_path, FAILED_PRECONDITION if it
-  // is not executable, an errno-based status if epoll/eventfd cannot be created.
-  static absl::StatusOr<std::unique_ptr<LocalRuntime>> Create(Options options);
+  struct Options {
+    std::string shim_path;           // the kiln-shim executable (absolute path)
+    std::string jobs_root;           // where job folders go; required
+    std::string slot_root = {};      // prepared replica folders (warm_pool.h); same file system as jobs_root
+    int warm = 1;                    // idle shims (and slots) kept ready; 0 = start each shim at launch
+    std::string host = "127.0.0.1";  // the address replicas are given for each other
+    // kiln's port range: outside the kernel's ephemeral range (ip_local_port_range).
+    int first_port = 20000;
+    int last_port = 29999;
+    // Test only: called at each LaunchStep. A non-OK status at kReplicaStarting fails that
+    // replica's start with it (the all-or-nothing path); ABORTED at any step simulates kiln
+    // dying there: LaunchJob/Adopt return at once, leaving files and processes as they are (the
+    // test then destroys this runtime and adopts with a new one).
+    std::function<absl::Status(LaunchStep step, int index)> fault = nullptr;
+  };
 
-  // Stops and joins the watcher thread. Replicas keep running. Must not be called from the
-  // exit callback.
+  // INVALID_ARGUMENT without shim_path or jobs_root, or with an empty port range;
+  // FAILED_PRECONDITION if the shim is not executable; errno-based statuses otherwise.
+  static absl::StatusOr<std::unique_ptr<LocalRuntime>> Create(Options options);
   ~LocalRuntime() override;
 
   LocalRuntime(const LocalRuntime&) = delete;
   LocalRuntime& operator=(const LocalRuntime&) = delete;
 
-  // Takes an idle shim (starting one if none is ready); makes replica_dir by renaming a
-  // prepared slot into place (else mkdir, and removes a previous exit.json/stop); writes
-  // spec.json naming the shim; hands the folder to the shim. Asks the watcher to refill the
-  // pool. INVALID_ARGUMENT for an empty argv or replica_dir.
-  absl::StatusOr<ReplicaHandle> Launch(const ReplicaSpec& spec) override;
-  absl::StatusOr<ReplicaStatus> Poll(const ReplicaHandle& handle) override;
-  // Writes <replica_dir>/stop (grace in ms) and SIGTERMs the shim through a pidfd.
-  absl::Status Stop(const ReplicaHandle& handle, absl::Duration grace) override;
-  absl::Status Adopt(const ReplicaHandle& handle) override;
-  // The shim spec.json names (Launch writes it before the hand-off); nullopt without one.
-  // DATA_LOSS for a spec.json that names no shim or is malformed.
-  absl::StatusOr<std::optional<ReplicaHandle>> Find(const std::string& replica_dir) override;
-  void SetExitCallback(std::function<void(const ReplicaHandle&)> callback) override;
+  absl::StatusOr<std::string> LaunchJob(const JobLaunch& launch) override;
+  absl::StatusOr<std::optional<FoundJob>> FindJob(absl::string_view key) override;
+  absl::Status Adopt(absl::string_view handle) override;
+  absl::StatusOr<JobStatus> Status(absl::string_view handle) override;
+  absl::Status Stop(absl::string_view handle, absl::Duration grace) override;
+  absl::StatusOr<std::unique_ptr<LogReader>> OpenLog(absl::string_view handle, absl::string_view task) override;
+  absl::Status Remove(absl::string_view handle) override;
+  [[nodiscard]] Subscription Subscribe(std::function<void(const std::string& name)> on_change) override;
+
+  // The ports held by unfinished jobs (tests).
+  int ports_held() const { return ports_.held(); }
 
  private:
-  struct Watch {
-    ReplicaHandle handle;
-    int pidfd = -1;
-    bool child = false;  // the shim is this process's child: the watcher reaps it
+  // A job this process knows about, by folder.
+  struct Job {
+    std::string name;
+    std::vector<std::string> tasks;
+    std::vector<ReplicaPlace> places;                 // per task
+    std::vector<std::optional<ReplicaHandle>> shims;  // per task; nullopt: not started
+    absl::Status launch_error;
+    bool watched = false;  // launched or adopted by this process
+
+    std::vector<std::string> Dirs() const {
+      std::vector<std::string> dirs;
+      for (const ReplicaPlace& p : places) dirs.push_back(p.dir);
+      return dirs;
+    }
   };
 
-  LocalRuntime(Options options, int epoll_fd, int wake_fd);
+  explicit LocalRuntime(Options options);
 
-  void WatchLoop();
-  // Takes ownership of `pidfd` and adds it to epoll.
-  absl::Status AddWatchLocked(const ReplicaHandle& handle, int pidfd, bool child);
-  // Queues an exit notification for a shim that is already gone.
-  void NotifySoonLocked(const ReplicaHandle& handle);
-  void Wake();
-  // Makes `dir` from a slot if one is ready, else with mkdir.
-  absl::Status PlaceReplicaDir(const std::string& dir);
-  // Launch once `dir` is absolute and normal.
-  absl::StatusOr<ReplicaHandle> LaunchIn(const ReplicaSpec& spec, const std::string& dir);
+  // The job folder a handle names; INVALID_ARGUMENT for one this runtime did not make.
+  absl::StatusOr<std::string> JobDir(absl::string_view handle) const;
+  static std::string HandleOf(const std::string& job_dir);
+  // The job in `dir` as its files describe it (manifest, launch error, shims found).
+  absl::StatusOr<Job> LoadJob(const std::string& dir, const internal::JobManifest& manifest);
+  // The job in `dir`: the watched record, else loaded from its files.
+  absl::StatusOr<Job> Snapshot(const std::string& dir);
+  // Steps 4-5 for the replicas of `manifest` without a shim; Job already registered.
+  absl::Status StartMissing(const std::string& dir, const internal::JobManifest& manifest);
+  // Step 5: records `error`, then stops what started.
+  absl::Status FailLaunch(const std::string& dir, absl::Duration grace, const absl::Status& error);
+  absl::Status Fault(LaunchStep step, int index) const;
+  void OnShimExit(const ReplicaHandle& shim);
 
   const Options options_;
-  const int epoll_fd_;
-  const int wake_fd_;  // eventfd; epoll cookie 0
+  internal::PortAllocator ports_;
+  CallbackList<const std::string&> subscribers_;
 
-  std::mutex mu_;
-  absl::flat_hash_map<uint64_t, Watch> watches_;          // by epoll cookie; guarded by mu_
-  absl::flat_hash_map<int64_t, uint64_t> cookie_by_pid_;  // shim pid → cookie; guarded by mu_
-  uint64_t next_cookie_ = 1;                              // guarded by mu_
-  std::vector<ReplicaHandle> pending_;                    // guarded by mu_
-  std::function<void(const ReplicaHandle&)> callback_;    // guarded by mu_
-  bool shutting_down_ = false;                            // guarded by mu_
-  bool refill_requested_ = false;                         // guarded by mu_
+  mutable Mutex mu_;
+  absl::flat_hash_map<std::string, Job> jobs_ ABSL_GUARDED_BY(mu_);                    // by job folder
+  absl::flat_hash_map<std::string, std::string> job_of_replica_ ABSL_GUARDED_BY(mu_);  // replica folder → job folder
 
-  internal::WarmPool pool_;  // destroyed after the watcher is joined
-
-  std::thread watcher_;  // runs WatchLoop; last member, started last
+  // Last: destroyed first, joining the watcher thread that calls OnShimExit.
+  std::unique_ptr<internal::ShimSupervisor> supervisor_;
 };
 
 }  // namespace kiln::runtime

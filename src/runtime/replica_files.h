@@ -13,8 +13,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "runtime/replica_handle.h"
 #include "runtime/replica_layout.h"
-#include "runtime/runtime.h"
 
 namespace kiln::runtime::internal {
 

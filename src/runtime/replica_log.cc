@@ -212,4 +212,41 @@ absl::StatusOr<std::vector<LogLine>> ReadLogLines(absl::string_view replica_dir,
   return lines;
 }
 
+namespace {
+
+class ReplicaLogReader final : public LogReader {
+ public:
+  explicit ReplicaLogReader(std::string dir) : dir_(std::move(dir)), path_(LogPath(dir_)) {}
+
+  absl::StatusOr<std::string> Read(int64_t offset, int64_t max_bytes) override {
+    if (offset < 0 || max_bytes < 0) return absl::InvalidArgumentError("log read: negative offset or length");
+    LogFile log;
+    absl::Status opened = log.Open(path_);
+    if (absl::IsNotFound(opened)) return std::string();  // nothing written yet
+    if (!opened.ok()) return opened;
+    if (offset >= log.size()) return std::string();
+    return log.Read(offset, std::min(max_bytes, log.size() - offset), path_);
+  }
+  int64_t Size() override {
+    struct stat st;
+    return ::stat(path_.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : 0;
+  }
+  std::string Tail(int max_lines) override { return ReadLogTail(dir_, max_lines); }
+  absl::Status VisitLines(const LogReadOptions& options, const std::function<bool(LogLine)>& visit) override {
+    absl::Status s = VisitLogLines(dir_, options, visit);
+    return absl::IsNotFound(s) ? absl::OkStatus() : s;  // no log yet: no lines
+  }
+  void WaitForChange(int64_t offset, absl::Duration timeout) override { WaitForLogChange(dir_, offset, timeout); }
+
+ private:
+  const std::string dir_;
+  const std::string path_;
+};
+
+}  // namespace
+
+std::unique_ptr<LogReader> NewReplicaLogReader(std::string replica_dir) {
+  return std::make_unique<ReplicaLogReader>(std::move(replica_dir));
+}
+
 }  // namespace kiln::runtime

@@ -1,34 +1,23 @@
 #ifndef KILN_RUNTIME_REPLICA_LOG_H_
 #define KILN_RUNTIME_REPLICA_LOG_H_
 
-// Reading a replica's output as kiln-shim records it: replica.log (the bytes, stdout and stderr
-// interleaved) and replica.log.index (which piece came from which stream, and when; layout in
-// replica_layout.h). Byte-offset readers (`kiln custom-jobs logs`) use LogPath; entry readers
-// (Cloud Logging's entries:list) use ReadLogLines. Thread-safe (no shared state).
+// Internal to kiln_runtime (LocalRuntime's LogReader): reading a replica's output as kiln-shim
+// records it: replica.log (the bytes, stdout and stderr interleaved) and replica.log.index
+// (which piece came from which stream, and when; layout in replica_layout.h). Thread-safe (no
+// shared state).
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "runtime/runtime.h"
 
 namespace kiln::runtime {
-
-enum class LogStream { kStdout, kStderr };
-
-// One line of a replica's output (or a partial line the shim appended without its newline:
-// one that waited too long or was too long).
-struct LogLine {
-  int64_t offset = 0;  // of its first byte in replica.log: unique and increasing per replica
-  absl::Time time;     // when kiln-shim read it from the replica
-  LogStream stream = LogStream::kStdout;
-  std::string text;  // without the newline
-
-  bool operator==(const LogLine&) const = default;
-};
 
 // "<replica_dir>/replica.log".
 std::string LogPath(absl::string_view replica_dir);
@@ -43,15 +32,6 @@ std::string ReadLogTail(absl::string_view replica_dir, int max_lines, int64_t ma
 // two already hold. Woken by inotify, so followers see bytes as they are written; without
 // inotify it sleeps for `timeout` (callers re-check what they wait for either way).
 void WaitForLogChange(absl::string_view replica_dir, int64_t offset, absl::Duration timeout);
-
-// Which lines VisitLogLines reads, and in which order.
-struct LogReadOptions {
-  // Pieces read by the shim outside [since, until] are skipped without reading their bytes.
-  absl::Time since = absl::InfinitePast();
-  absl::Time until = absl::InfiniteFuture();
-  // Last line first (as written order reversed).
-  bool newest_first = false;
-};
 
 // Calls `visit` with the lines the shim has recorded so far in `replica_dir`, in the order it
 // appended them (or reversed), until `visit` returns false. Memory stays at one piece however
@@ -68,6 +48,9 @@ absl::Status VisitLogLines(absl::string_view replica_dir, const LogReadOptions& 
 // folder has no replica.log; DATA_LOSS when an index line is malformed or points past the log.
 absl::StatusOr<std::vector<LogLine>> ReadLogLines(absl::string_view replica_dir,
                                                   absl::Time since = absl::InfinitePast());
+
+// A LogReader over the log in `replica_dir` (LocalRuntime::OpenLog).
+std::unique_ptr<LogReader> NewReplicaLogReader(std::string replica_dir);
 
 }  // namespace kiln::runtime
 

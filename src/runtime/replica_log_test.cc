@@ -14,10 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/local_runtime_test_fixture.h"
 #include "runtime/replica_files.h"
 #include "runtime/replica_layout.h"
 #include "runtime/shim_output.h"
+#include "runtime/shim_supervisor_test_fixture.h"
 
 namespace kiln::runtime::testing {
 namespace {
@@ -187,7 +187,7 @@ TEST_F(ReplicaLogFilesTest, WaitForLogChangeWakesOnGrowthOrTheExitRecord) {
 
 // With the real kiln-shim.
 
-using ShimLogTest = LocalRuntimeTest;
+using ShimLogTest = ShimSupervisorTest;
 
 std::vector<LogLine> LinesOrDie(const ReplicaHandle& handle) {
   absl::StatusOr<std::vector<LogLine>> lines = ReadLogLines(handle.replica_dir);

@@ -1,46 +1,61 @@
 #include "runtime/runtime.h"
 
-#include <string>
+#include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "nlohmann/json.hpp"
 
 namespace kiln::runtime {
 
-std::string ReplicaHandle::Serialize() const {
-  nlohmann::json json = {{"replica_dir", replica_dir},
-                         {"shim_pid", shim_pid},
-                         {"shim_start_ticks", shim_start_ticks},
-                         {"boot_id", boot_id}};
-  return json.dump();
+bool IsValidLaunchName(absl::string_view name) {
+  if (name.empty() || name.size() > 200 || name == "." || name == "..") return false;
+  for (char c : name) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
 }
 
-absl::StatusOr<ReplicaHandle> ReplicaHandle::Parse(absl::string_view text) {
-  auto json = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  auto error = [](absl::string_view what) {
-    return absl::InvalidArgumentError(absl::StrCat("replica handle: ", what));
-  };
-  if (!json.is_object()) return error("not a JSON object");
-  auto dir = json.find("replica_dir");
-  auto pid = json.find("shim_pid");
-  auto ticks = json.find("shim_start_ticks");
-  auto boot = json.find("boot_id");
-  if (dir == json.end() || !dir->is_string() || dir->get<std::string>().empty()) {
-    return error("\"replica_dir\" must be a non-empty string");
+absl::Status ValidateJobLaunch(const JobLaunch& launch) {
+  if (!IsValidLaunchName(launch.key)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("job launch: key \"", launch.key, "\" must be a file name ([A-Za-z0-9._-], not . or ..)"));
   }
-  if (pid == json.end() || !pid->is_number_integer() || pid->get<int64_t>() <= 0) {
-    return error("\"shim_pid\" must be a positive integer");
+  if (launch.replicas.empty()) return absl::InvalidArgumentError("job launch: no replicas");
+  if (launch.build == nullptr) return absl::InvalidArgumentError("job launch: no command builder");
+  std::set<std::string> tasks;
+  for (const ReplicaRequest& r : launch.replicas) {
+    if (!IsValidLaunchName(r.task)) {
+      return absl::InvalidArgumentError(absl::StrCat("job launch: task \"", r.task, "\" must be a file name"));
+    }
+    if (!tasks.insert(r.task).second) {
+      return absl::InvalidArgumentError(absl::StrCat("job launch: task ", r.task, " appears twice"));
+    }
+    if (r.ports < 0)
+      return absl::InvalidArgumentError(absl::StrCat("job launch: task ", r.task, " asks for < 0 ports"));
   }
-  if (ticks == json.end() || !ticks->is_number_integer() || ticks->get<int64_t>() < 0) {
-    return error("\"shim_start_ticks\" must be a non-negative integer");
+  return absl::OkStatus();
+}
+
+bool JobStatus::final() const {
+  for (const ReplicaState& r : replicas) {
+    if (!r.final()) return false;
   }
-  if (boot != json.end() && !boot->is_string()) return error("\"boot_id\" must be a string");
-  ReplicaHandle handle;
-  handle.replica_dir = dir->get<std::string>();
-  handle.shim_pid = pid->get<int64_t>();
-  handle.shim_start_ticks = ticks->get<int64_t>();
-  if (boot != json.end()) handle.boot_id = boot->get<std::string>();
-  return handle;
+  return true;
+}
+
+bool JobStatus::running() const {
+  if (replicas.empty() || !launch_error.ok()) return false;
+  for (const ReplicaState& r : replicas) {
+    if (r.phase != ReplicaState::Phase::kRunning) return false;
+  }
+  return true;
+}
+
+const ReplicaState* JobStatus::Find(absl::string_view task) const {
+  for (const ReplicaState& r : replicas) {
+    if (r.task == task) return &r;
+  }
+  return nullptr;
 }
 
 }  // namespace kiln::runtime

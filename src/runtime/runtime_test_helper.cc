@@ -13,6 +13,7 @@
 //                            "grandchild <pid>"; sleep
 //   orphan-grandchild SECS   like spawn-grandchild but exit 0 at once
 //   wait-file PATH           exit 0 once PATH exists (checks every 10 ms)
+//   mark PATH SECONDS        append "started\n" to PATH, print "marked", sleep SECONDS
 
 #include <signal.h>
 #include <unistd.h>
@@ -105,6 +106,16 @@ int main(int argc, char** argv) {
   }
   if (mode == "wait-file") {
     while (access(arg, F_OK) != 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return 0;
+  }
+  if (mode == "mark") {  // counts starts: each start appends one line
+    FILE* marks = std::fopen(arg, "a");
+    if (marks == nullptr) return 1;
+    std::fputs("started\n", marks);
+    std::fclose(marks);
+    std::printf("marked\n");
+    std::fflush(stdout);
+    SleepSeconds(argc > 3 ? argv[3] : "0");
     return 0;
   }
   if (mode == "interleave") {  // N lines on each stream, alternating, 20 ms apart

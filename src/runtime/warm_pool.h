@@ -30,7 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "runtime/runtime.h"
+#include "runtime/replica_handle.h"
 
 namespace kiln::runtime::internal {
 

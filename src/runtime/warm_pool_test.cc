@@ -1,4 +1,4 @@
-// The warm pool (idle shims and prepared slots) on its own and as LocalRuntime uses it, with
+// The warm pool (idle shims and prepared slots) on its own and as internal::ShimSupervisor uses it, with
 // the real kiln-shim: hand-off, dismissal, a shim killed while idle, folders in use, Find.
 
 #include "runtime/warm_pool.h"
@@ -14,8 +14,8 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/local_runtime_test_fixture.h"
 #include "runtime/replica_files.h"
+#include "runtime/shim_supervisor_test_fixture.h"
 
 namespace kiln::runtime::testing {
 namespace {
@@ -39,7 +39,7 @@ int ReapExitStatus(pid_t pid) {
   return -1;
 }
 
-using WarmPoolTest = LocalRuntimeTest;
+using WarmPoolTest = ShimSupervisorTest;
 
 TEST_F(WarmPoolTest, RefillStartsIdleShimsAndMakesSlots) {
   internal::WarmPool pool({.shim_path = KILN_SHIM_PATH, .slot_root = internal::JoinPath(root_, "pool"), .size = 2});
@@ -137,9 +137,9 @@ TEST_F(WarmPoolTest, SlotsLeftByAGoneProcessAreRemovedAndOthersKept) {
   EXPECT_TRUE(std::filesystem::exists(foreign));
 }
 
-// LocalRuntime with its pool.
+// internal::ShimSupervisor with its pool.
 
-TEST_F(LocalRuntimeTest, LaunchRenamesAReadySlotIntoPlaceAndTheRefillReplacesIt) {
+TEST_F(ShimSupervisorTest, LaunchRenamesAReadySlotIntoPlaceAndTheRefillReplacesIt) {
   ASSERT_TRUE(Eventually([&] { return Slots().size() == 1 && IdleShims(launched_).size() == 1; }));
   std::string slot = Slots()[0];
   pid_t idle = IdleShims(launched_)[0];
@@ -152,7 +152,7 @@ TEST_F(LocalRuntimeTest, LaunchRenamesAReadySlotIntoPlaceAndTheRefillReplacesIt)
   EXPECT_NE(Slots()[0], slot);
 }
 
-TEST_F(LocalRuntimeTest, AFolderInUseIsKeptAndTheSlotGoesBack) {
+TEST_F(ShimSupervisorTest, AFolderInUseIsKeptAndTheSlotGoesBack) {
   ReplicaHandle first = Launch(Spec("r", {"write-both", "first"}));
   ASSERT_TRUE(WaitForExit(first));
   ASSERT_TRUE(Eventually([&] { return Slots().size() == 1; }));
@@ -163,7 +163,7 @@ TEST_F(LocalRuntimeTest, AFolderInUseIsKeptAndTheSlotGoesBack) {
   EXPECT_THAT(Slots(), SizeIs(1));
 }
 
-TEST_F(LocalRuntimeTest, WithoutAWarmPoolEachLaunchStartsItsShim) {
+TEST_F(ShimSupervisorTest, WithoutAWarmPoolEachLaunchStartsItsShim) {
   runtime_ = NewRuntime(/*warm=*/0);
   ASSERT_NE(runtime_, nullptr);
   EXPECT_THAT(IdleShims(launched_), IsEmpty());
@@ -173,7 +173,7 @@ TEST_F(LocalRuntimeTest, WithoutAWarmPoolEachLaunchStartsItsShim) {
   EXPECT_THAT(IdleShims(launched_), IsEmpty());
 }
 
-TEST_F(LocalRuntimeTest, AnIdleShimKilledBeforeTheLaunchIsReplaced) {
+TEST_F(ShimSupervisorTest, AnIdleShimKilledBeforeTheLaunchIsReplaced) {
   ASSERT_TRUE(Eventually([&] { return IdleShims(launched_).size() == 1; }));
   pid_t idle = IdleShims(launched_)[0];
   ASSERT_EQ(::kill(idle, SIGKILL), 0);
@@ -190,7 +190,7 @@ TEST_F(LocalRuntimeTest, AnIdleShimKilledBeforeTheLaunchIsReplaced) {
   EXPECT_EQ(PollOrDie(*runtime_, handle).exit_code, 0);
 }
 
-TEST_F(LocalRuntimeTest, FindNamesTheShimOfTheSpecEvenWhenItNeverGotTheFolder) {
+TEST_F(ShimSupervisorTest, FindNamesTheShimOfTheSpecEvenWhenItNeverGotTheFolder) {
   // kiln died between writing spec.json and the hand-off: the shim exited at end of file and
   // never ran anything. Find gives its handle; it is lost, never launched twice.
   absl::StatusOr<internal::IdleShim> shim = internal::StartIdleShim(KILN_SHIM_PATH);
@@ -210,7 +210,7 @@ TEST_F(LocalRuntimeTest, FindNamesTheShimOfTheSpecEvenWhenItNeverGotTheFolder) {
   EXPECT_EQ(PollOrDie(*runtime_, named).state, State::kLost);
 }
 
-TEST_F(LocalRuntimeTest, FindSeesNothingInAnUnwrittenSlotAndRejectsABadSpec) {
+TEST_F(ShimSupervisorTest, FindSeesNothingInAnUnwrittenSlotAndRejectsABadSpec) {
   std::string slot_like = internal::JoinPath(root_, "slot-like");
   ASSERT_EQ(::mkdir(slot_like.c_str(), 0755), 0);
   ASSERT_TRUE(internal::WriteFile(internal::JoinPath(slot_like, internal::kSpecFile), "").ok());

@@ -23,7 +23,7 @@ bool IsOperationName(absl::string_view name) {
 }  // namespace
 
 OperationsService::OperationsService(store::Store* store) : store_(store), operations_("operations", "Operation") {
-  store_->AddCommitListener([this](const std::vector<std::string>& names) { OnCommit(names); });
+  listening_ = store_->AddCommitListener([this](const std::vector<std::string>& names) { OnCommit(names); });
 }
 
 void OperationsService::OnCommit(const std::vector<std::string>& names) {

@@ -46,6 +46,7 @@ class OperationsService {
   Repository<google::longrunning::Operation> operations_;
   absl::Mutex mu_;
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;  // bumped when an operation changes
+  Subscription listening_;                    // last: cancelled first, before what OnCommit uses goes
 };
 
 }  // namespace kiln::service

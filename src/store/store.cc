@@ -220,20 +220,9 @@ void Store::ReleaseReader(std::unique_ptr<Connection> conn) {
   idle_readers_.push_back(std::move(conn));
 }
 
-void Store::AddCommitListener(CommitListener listener) {
-  auto shared = std::make_shared<const CommitListener>(std::move(listener));
-  absl::MutexLock lock(&listeners_mu_);
-  listeners_.push_back(std::move(shared));
-}
+Subscription Store::AddCommitListener(CommitListener listener) { return listeners_.Add(std::move(listener)); }
 
-void Store::NotifyListeners(const std::vector<std::string>& changed) {
-  std::vector<std::shared_ptr<const CommitListener>> listeners;
-  {
-    absl::MutexLock lock(&listeners_mu_);
-    listeners = listeners_;
-  }
-  for (const auto& listener : listeners) (*listener)(changed);
-}
+void Store::NotifyListeners(const std::vector<std::string>& changed) { listeners_.Notify(changed); }
 
 absl::StatusOr<std::string> Store::PragmaValue(absl::string_view pragma) {
   KILN_RETURN_IF_ERROR(CheckNotReentrant(this, "PragmaValue"));

@@ -27,6 +27,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/callbacks.h"
 
 namespace kiln::store {
 
@@ -169,8 +170,10 @@ class Store {
   // the committing thread without any store lock held; concurrent commits may call it
   // concurrently and in either order, so listeners must be thread-safe and cheap (e.g. wake
   // a reconciler). Never called for rolled-back writes, reads, or counter/meta-only writes.
+  // Registered until the returned Subscription is cancelled, which waits for calls in flight;
+  // every Subscription must be cancelled before the store is destroyed.
   using CommitListener = std::function<void(const std::vector<std::string>& changed_names)>;
-  void AddCommitListener(CommitListener listener);
+  [[nodiscard]] Subscription AddCommitListener(CommitListener listener);
 
   // The schema version (number of applied migrations).
   int schema_version() const { return schema_version_; }
@@ -203,8 +206,7 @@ class Store {
   std::vector<std::unique_ptr<internal::Connection>> idle_readers_ ABSL_GUARDED_BY(read_mu_);
   int open_readers_ ABSL_GUARDED_BY(read_mu_) = 0;  // idle + checked out
 
-  absl::Mutex listeners_mu_;
-  std::vector<std::shared_ptr<const CommitListener>> listeners_ ABSL_GUARDED_BY(listeners_mu_);
+  CallbackList<const std::vector<std::string>&> listeners_;
 };
 
 }  // namespace kiln::store

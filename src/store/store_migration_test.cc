@@ -203,7 +203,7 @@ TEST_F(FileStoreTest, ConcurrentWritersAndReadersAllLand) {
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   std::atomic<int> notified{0};
-  store->AddCommitListener(
+  Subscription listening = store->AddCommitListener(
       [&](const std::vector<std::string>& names) { notified.fetch_add(static_cast<int>(names.size())); });
 
   std::atomic<int> failures{0};

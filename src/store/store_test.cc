@@ -279,7 +279,7 @@ TEST_F(StoreTest, ReadTransactionsAreReadOnlyAndCallbacksCannotReenter) {
 TEST_F(StoreTest, CommitListenerGetsChangedNamesOnlyOnCommit) {
   absl::Mutex mu;
   std::vector<std::vector<std::string>> calls;
-  store_->AddCommitListener([&](const std::vector<std::string>& names) {
+  Subscription listening = store_->AddCommitListener([&](const std::vector<std::string>& names) {
     absl::MutexLock lock(&mu);
     calls.push_back(names);
   });
@@ -309,12 +309,30 @@ TEST_F(StoreTest, CommitListenerGetsChangedNamesOnlyOnCommit) {
 
 TEST_F(StoreTest, ListenerMayCallBackIntoTheStore) {
   std::atomic<int> seen{0};
-  store_->AddCommitListener([&](const std::vector<std::string>& names) {
+  Subscription listening = store_->AddCommitListener([&](const std::vector<std::string>& names) {
     absl::Status status = store_->Read([&](Transaction& tx) { return tx.Get(names.front()).status(); });
     if (status.ok()) seen.fetch_add(1);
   });
   ASSERT_TRUE(Insert(Job(kParent, "1")).ok());
   EXPECT_EQ(seen.load(), 1);
+}
+
+TEST_F(StoreTest, ACancelledListenerIsNotCalledAgain) {
+  std::atomic<int> calls{0};
+  Subscription listening = store_->AddCommitListener([&](const std::vector<std::string>&) { calls.fetch_add(1); });
+  ASSERT_TRUE(Insert(Job(kParent, "1")).ok());
+  listening.Cancel();
+  ASSERT_TRUE(Insert(Job(kParent, "2")).ok());
+  EXPECT_EQ(calls.load(), 1);
+  // A listener may cancel itself from inside its call without waiting for itself.
+  Subscription once;
+  once = store_->AddCommitListener([&](const std::vector<std::string>&) {
+    calls.fetch_add(1);
+    once.Cancel();
+  });
+  ASSERT_TRUE(Insert(Job(kParent, "3")).ok());
+  ASSERT_TRUE(Insert(Job(kParent, "4")).ok());
+  EXPECT_EQ(calls.load(), 2);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// LocalRuntime integration tests: Stop, process groups, adoption after a restart, lost
+// internal::ShimSupervisor integration tests: Stop, process groups, adoption after a restart, lost
 // shims, pid reuse and descriptor hygiene.
 
 #include <dirent.h>
@@ -15,8 +15,8 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "runtime/local_runtime.h"
-#include "runtime/local_runtime_test_fixture.h"
+#include "runtime/shim_supervisor.h"
+#include "runtime/shim_supervisor_test_fixture.h"
 
 namespace kiln::runtime::testing {
 namespace {
@@ -52,7 +52,7 @@ std::vector<std::pair<int, std::string>> OpenDescriptors(pid_t pid) {
   return fds;
 }
 
-TEST_F(LocalRuntimeTest, StopEscalatesToSigkillForAReplicaIgnoringSigterm) {
+TEST_F(ShimSupervisorTest, StopEscalatesToSigkillForAReplicaIgnoringSigterm) {
   ReplicaHandle handle = Launch(Spec("r", {"ignore-term", "60"}));
   ASSERT_TRUE(WaitForLog(handle, "ready\n"));
   pid_t pgid = WaitForReplicaPid(handle);
@@ -67,7 +67,7 @@ TEST_F(LocalRuntimeTest, StopEscalatesToSigkillForAReplicaIgnoringSigterm) {
   EXPECT_EQ(ReadOrEmpty(handle, internal::kStopFile), "200\n");
 }
 
-TEST_F(LocalRuntimeTest, StopLetsAReplicaEndOnSigtermWithinTheGrace) {
+TEST_F(ShimSupervisorTest, StopLetsAReplicaEndOnSigtermWithinTheGrace) {
   ReplicaHandle handle = Launch(Spec("r", {"sleep", "60"}));
   pid_t pgid = WaitForReplicaPid(handle);
   ASSERT_GT(pgid, 0);
@@ -84,7 +84,7 @@ TEST_F(LocalRuntimeTest, StopLetsAReplicaEndOnSigtermWithinTheGrace) {
   EXPECT_EQ(again.end_time, status.end_time);
 }
 
-TEST_F(LocalRuntimeTest, ALaterStopShortensTheGrace) {
+TEST_F(ShimSupervisorTest, ALaterStopShortensTheGrace) {
   ReplicaHandle handle = Launch(Spec("r", {"ignore-term", "60"}));
   ASSERT_TRUE(WaitForLog(handle, "ready\n"));
   ASSERT_TRUE(runtime_->Stop(handle, absl::Hours(1)).ok());
@@ -95,7 +95,7 @@ TEST_F(LocalRuntimeTest, ALaterStopShortensTheGrace) {
   EXPECT_TRUE(status.stopped_by_kiln);
 }
 
-TEST_F(LocalRuntimeTest, StopRightAfterLaunchIsNotLost) {
+TEST_F(ShimSupervisorTest, StopRightAfterLaunchIsNotLost) {
   ReplicaHandle handle = Launch(Spec("r", {"sleep", "60"}));
   ASSERT_TRUE(runtime_->Stop(handle, absl::ZeroDuration()).ok());
   ASSERT_TRUE(WaitForExit(handle));
@@ -105,7 +105,7 @@ TEST_F(LocalRuntimeTest, StopRightAfterLaunchIsNotLost) {
   EXPECT_NE(status.term_signal, 0);
 }
 
-TEST_F(LocalRuntimeTest, StopKillsGrandchildrenToo) {
+TEST_F(ShimSupervisorTest, StopKillsGrandchildrenToo) {
   ReplicaHandle handle = Launch(Spec("r", {"spawn-grandchild", "60"}));
   ASSERT_TRUE(WaitForLog(handle, "grandchild "));
   pid_t grandchild = GrandchildPid(Log(handle));
@@ -119,7 +119,7 @@ TEST_F(LocalRuntimeTest, StopKillsGrandchildrenToo) {
   EXPECT_TRUE(ProcessGone(grandchild));
 }
 
-TEST_F(LocalRuntimeTest, WhatIsLeftOfTheGroupDiesWhenTheMainProcessExits) {
+TEST_F(ShimSupervisorTest, WhatIsLeftOfTheGroupDiesWhenTheMainProcessExits) {
   ReplicaHandle handle = Launch(Spec("r", {"orphan-grandchild", "60"}));
   ASSERT_TRUE(WaitForExit(handle));
   pid_t grandchild = GrandchildPid(Log(handle));
@@ -133,7 +133,7 @@ TEST_F(LocalRuntimeTest, WhatIsLeftOfTheGroupDiesWhenTheMainProcessExits) {
   EXPECT_TRUE(ProcessGone(grandchild));
 }
 
-TEST_F(LocalRuntimeTest, AdoptAfterARestartSeesTheExit) {
+TEST_F(ShimSupervisorTest, AdoptAfterARestartSeesTheExit) {
   std::string go = internal::JoinPath(root_, "go");
   ReplicaHandle handle = Launch(Spec("r", {"wait-file", go}));
   ASSERT_GT(WaitForReplicaPid(handle), 0);
@@ -158,7 +158,7 @@ TEST_F(LocalRuntimeTest, AdoptAfterARestartSeesTheExit) {
   EXPECT_EQ(ExitCount(handle), 1);
 }
 
-TEST_F(LocalRuntimeTest, StopWorksAfterARestartBeforeAdopt) {
+TEST_F(ShimSupervisorTest, StopWorksAfterARestartBeforeAdopt) {
   ReplicaHandle handle = Launch(Spec("r", {"sleep", "60"}));
   pid_t pgid = WaitForReplicaPid(handle);
   ASSERT_GT(pgid, 0);
@@ -173,7 +173,7 @@ TEST_F(LocalRuntimeTest, StopWorksAfterARestartBeforeAdopt) {
   EXPECT_TRUE(GroupGone(pgid));
 }
 
-TEST_F(LocalRuntimeTest, AdoptingAnExitedReplicaNotifiesAtOnce) {
+TEST_F(ShimSupervisorTest, AdoptingAnExitedReplicaNotifiesAtOnce) {
   ReplicaHandle handle = Launch(Spec("r", {"exit", "7"}));
   ASSERT_TRUE(WaitForExit(handle));
   runtime_ = NewRuntime();
@@ -183,7 +183,7 @@ TEST_F(LocalRuntimeTest, AdoptingAnExitedReplicaNotifiesAtOnce) {
   EXPECT_EQ(PollOrDie(*runtime_, handle).exit_code, 7);
 }
 
-TEST_F(LocalRuntimeTest, PollReportsLostWhenTheShimDiedWithoutRecordingAnExit) {
+TEST_F(ShimSupervisorTest, PollReportsLostWhenTheShimDiedWithoutRecordingAnExit) {
   ReplicaHandle handle = Launch(Spec("r", {"sleep", "60"}));
   ASSERT_GT(WaitForReplicaPid(handle), 0);
   ASSERT_EQ(::kill(static_cast<pid_t>(handle.shim_pid), SIGKILL), 0);
@@ -193,7 +193,7 @@ TEST_F(LocalRuntimeTest, PollReportsLostWhenTheShimDiedWithoutRecordingAnExit) {
   // TearDown kills the orphaned replica's group.
 }
 
-TEST_F(LocalRuntimeTest, AHandleWithOtherStartTicksIsNotTreatedAsAlive) {
+TEST_F(ShimSupervisorTest, AHandleWithOtherStartTicksIsNotTreatedAsAlive) {
   ReplicaHandle handle = Launch(Spec("r", {"sleep", "60"}));
   ASSERT_GT(WaitForReplicaPid(handle), 0);
   ReplicaHandle recycled = handle;  // as if shim_pid now named another process
@@ -213,7 +213,7 @@ TEST_F(LocalRuntimeTest, AHandleWithOtherStartTicksIsNotTreatedAsAlive) {
   EXPECT_EQ(ExitCount(handle), 0);
 }
 
-TEST_F(LocalRuntimeTest, TheShimHoldsNoneOfTheParentsDescriptors) {
+TEST_F(ShimSupervisorTest, TheShimHoldsNoneOfTheParentsDescriptors) {
   int leaked[2];
   ASSERT_EQ(::pipe(leaked), 0);  // deliberately without O_CLOEXEC
   struct stat pipe_stat;

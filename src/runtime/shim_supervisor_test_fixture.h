@@ -1,7 +1,7 @@
-#ifndef KILN_RUNTIME_LOCAL_RUNTIME_TEST_FIXTURE_H_
-#define KILN_RUNTIME_LOCAL_RUNTIME_TEST_FIXTURE_H_
+#ifndef KILN_RUNTIME_SHIM_SUPERVISOR_TEST_FIXTURE_H_
+#define KILN_RUNTIME_SHIM_SUPERVISOR_TEST_FIXTURE_H_
 
-// Shared fixture of the LocalRuntime integration tests: real kiln-shim, real
+// Shared fixture of the internal::ShimSupervisor integration tests: real kiln-shim, real
 // runtime_test_helper replicas in a fresh temporary folder. Every wait is bounded by
 // kWaitLimit, and TearDown kills every process group the test started, so a failing test
 // leaves nothing running behind.
@@ -28,20 +28,20 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
-#include "runtime/local_runtime.h"
+#include "runtime/shim_supervisor.h"
 #include "runtime/replica_files.h"
 
 namespace kiln::runtime::testing {
 
 inline constexpr std::chrono::seconds kWaitLimit(10);
 
-inline ReplicaStatus PollOrDie(Runtime& runtime, const ReplicaHandle& handle) {
+inline ReplicaStatus PollOrDie(internal::ShimSupervisor& runtime, const ReplicaHandle& handle) {
   absl::StatusOr<ReplicaStatus> status = runtime.Poll(handle);
   EXPECT_TRUE(status.ok()) << status.status();
   return status.ok() ? *status : ReplicaStatus{.state = ReplicaStatus::State::kLost, .exit_code = -1};
 }
 
-class LocalRuntimeTest : public ::testing::Test {
+class ShimSupervisorTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string pattern = internal::JoinPath(::testing::TempDir(), "kiln-runtime-XXXXXX");
@@ -60,11 +60,11 @@ class LocalRuntimeTest : public ::testing::Test {
 
   std::string SlotRoot() const { return internal::JoinPath(root_, "slots"); }
 
-  // A LocalRuntime (with a warm pool of `warm`, slots in SlotRoot()) whose exit callback
+  // A internal::ShimSupervisor (with a warm pool of `warm`, slots in SlotRoot()) whose exit callback
   // counts exits per replica_dir into exits_.
-  std::unique_ptr<LocalRuntime> NewRuntime(int warm = 1) {
-    absl::StatusOr<std::unique_ptr<LocalRuntime>> runtime =
-        LocalRuntime::Create({.shim_path = KILN_SHIM_PATH, .slot_root = SlotRoot(), .warm = warm});
+  std::unique_ptr<internal::ShimSupervisor> NewRuntime(int warm = 1) {
+    absl::StatusOr<std::unique_ptr<internal::ShimSupervisor>> runtime =
+        internal::ShimSupervisor::Create({.shim_path = KILN_SHIM_PATH, .slot_root = SlotRoot(), .warm = warm});
     if (!runtime.ok()) {
       ADD_FAILURE() << runtime.status();
       return nullptr;
@@ -199,7 +199,7 @@ class LocalRuntimeTest : public ::testing::Test {
   }
 
   std::string root_;
-  std::unique_ptr<LocalRuntime> runtime_;
+  std::unique_ptr<internal::ShimSupervisor> runtime_;
   std::vector<ReplicaHandle> launched_;
 
   std::mutex mu_;
@@ -209,4 +209,4 @@ class LocalRuntimeTest : public ::testing::Test {
 
 }  // namespace kiln::runtime::testing
 
-#endif  // KILN_RUNTIME_LOCAL_RUNTIME_TEST_FIXTURE_H_
+#endif  // KILN_RUNTIME_SHIM_SUPERVISOR_TEST_FIXTURE_H_
