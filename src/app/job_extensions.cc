@@ -87,22 +87,23 @@ JobExtensions::JobExtensions(store::Store* store, const control::CustomJobReconc
 void JobExtensions::OnCommit(const std::vector<std::string>& names) {
   for (const std::string& n : names) {
     if (absl::StrContains(n, "/customJobs/")) {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       ++commits_;
+      committed_.SignalAll();
       return;
     }
   }
 }
 
 int64_t JobExtensions::Commits() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   return commits_;
 }
 
 int64_t JobExtensions::AwaitCommit(int64_t seen, absl::Time deadline) {
-  absl::MutexLock lock(&mu_);
-  auto changed = [this, seen]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return commits_ != seen; };
-  mu_.AwaitWithDeadline(absl::Condition(&changed), deadline);
+  MutexLock lock(&mu_);
+  while (commits_ == seen && !committed_.WaitWithDeadline(&mu_, deadline)) {
+  }
   return commits_;
 }
 

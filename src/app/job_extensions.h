@@ -4,7 +4,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "control/custom_job_reconciler.h"
 #include "runtime/runtime.h"
 #include "server/api.h"
@@ -37,8 +37,9 @@ class JobExtensions {
   store::Store* store_;
   const control::CustomJobReconciler* reconciler_;
   runtime::Runtime* runtime_;
-  absl::Mutex mu_;
+  Mutex mu_;
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;
+  CondVar committed_;  // signalled when commits_ changes
 };
 
 }  // namespace kiln::app

@@ -132,7 +132,7 @@ void CustomJobReconciler::Start() {
     runtime_->SetExitCallback([this](const runtime::ReplicaHandle& handle) {
       std::string job;
       {
-        absl::MutexLock lock(&mu_);
+        MutexLock lock(&mu_);
         auto it = job_of_replica_dir_.find(handle.replica_dir);
         if (it == job_of_replica_dir_.end()) return;
         job = it->second;
@@ -147,7 +147,7 @@ void CustomJobReconciler::Start() {
 void CustomJobReconciler::Stop() { loop_.Stop(); }
 
 std::string CustomJobReconciler::QueueReason(const std::string& job_name) const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = queue_reasons_.find(job_name);
   return it == queue_reasons_.end() ? "" : it->second;
 }
@@ -155,7 +155,7 @@ std::string CustomJobReconciler::QueueReason(const std::string& job_name) const 
 void CustomJobReconciler::RestoreOnce(const v1::CustomJob& job) {
   const std::string& job_name = job.name();
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     if (!restored_.insert(job_name).second) return;
   }
   std::string grant;
@@ -200,13 +200,13 @@ absl::Status CustomJobReconciler::ReconcileOnce(const std::string& job_name) {
 absl::Status CustomJobReconciler::Plan(v1::CustomJob job) {
   absl::StatusOr<ReplicaPlanner::Planned> planned = planner_->Plan(job);
   if (absl::IsResourceExhausted(planned.status())) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     queue_reasons_[job.name()] = std::string(planned.status().message());
     return absl::OkStatus();  // tried again when a job ends
   }
   if (!planned.ok()) return Finish(job.name(), v1::JOB_STATE_FAILED, planned.status());
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     queue_reasons_.erase(job.name());
     restored_.insert(job.name());
   }
@@ -244,7 +244,7 @@ absl::Status CustomJobReconciler::Plan(v1::CustomJob job) {
 absl::Status CustomJobReconciler::LaunchAll(const std::string& job_name, std::vector<ReplicaRecord>& records) {
   for (ReplicaRecord& r : records) {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       job_of_replica_dir_[r.spec.replica_dir] = job_name;
     }
     if (!r.handle.empty()) continue;
@@ -363,7 +363,7 @@ absl::Status CustomJobReconciler::Supervise(v1::CustomJob job) {
     if (!handle.ok()) return handle.status();
     bool adopt = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       adopt = job_of_replica_dir_.emplace(r.spec.replica_dir, job.name()).second;
     }
     if (adopt) {
@@ -450,7 +450,7 @@ absl::Status CustomJobReconciler::Supervise(v1::CustomJob job) {
 absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobState state, const absl::Status& error) {
   loop_.ClearDeadline(job_name);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     queue_reasons_.erase(job_name);
   }
   absl::Status s = store_->Write([&](store::Transaction& tx) -> absl::Status {
@@ -477,7 +477,7 @@ absl::Status CustomJobReconciler::Finish(const std::string& job_name, v1::JobSta
   planner_->Release(job_name);
   std::vector<std::string> waiting;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     for (const auto& [name, reason] : queue_reasons_) waiting.push_back(name);
   }
   std::sort(waiting.begin(), waiting.end(), [](const std::string& a, const std::string& b) {
@@ -493,7 +493,7 @@ absl::Status CustomJobReconciler::CleanUp(const std::string& job_name) {
   std::set<std::string> folders;
   for (const ReplicaRecordView& r : *records) {
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       job_of_replica_dir_.erase(r.replica_dir);
     }
     std::filesystem::path dir(r.replica_dir);
@@ -506,7 +506,7 @@ absl::Status CustomJobReconciler::CleanUp(const std::string& job_name) {
   }
   loop_.ClearDeadline(job_name);
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     queue_reasons_.erase(job_name);
     restored_.erase(job_name);
   }

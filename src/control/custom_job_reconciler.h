@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "control/work_loop.h"
 #include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "runtime/runtime.h"
@@ -138,7 +138,7 @@ class CustomJobReconciler {
   const Clock* clock_;
   Options options_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, std::string> job_of_replica_dir_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> queue_reasons_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> restored_ ABSL_GUARDED_BY(mu_);

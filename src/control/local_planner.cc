@@ -74,14 +74,13 @@ LocalPlanner::LocalPlanner(std::string jobs_root, const jobs::ImageMap* images, 
 LocalPlanner::~LocalPlanner() { Shutdown(); }
 
 void LocalPlanner::Shutdown() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   shutdown_ = true;
-  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return builders_running_ == 0; };
-  mu_.Await(absl::Condition(&idle));
+  while (builders_running_ > 0) builders_idle_.Wait(&mu_);
 }
 
 void LocalPlanner::SetWakeCallback(std::function<void(const std::string& job_name)> wake) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   wake_ = std::move(wake);
 }
 
@@ -104,7 +103,7 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
       packages.push_back(*path);
     }
     std::string key = absl::StrCat(image->python, "\n", absl::StrJoin(packages, "\n"));
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto [it, inserted] = envs_.try_emplace(key);
     PythonEnv& env = it->second;
     if (inserted && !shutdown_) {
@@ -116,7 +115,7 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
         std::set<std::string> waiting;
         std::function<void(const std::string&)> wake;
         {
-          absl::MutexLock lock(&mu_);
+          MutexLock lock(&mu_);
           PythonEnv& built = envs_[key];
           built.done = true;
           built.status = python.status();
@@ -127,8 +126,9 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
         if (wake) {
           for (const std::string& job : waiting) wake(job);
         }
-        absl::MutexLock lock(&mu_);
-        --builders_running_;  // last touch of `this`
+        MutexLock lock(&mu_);
+        --builders_running_;  // last touch of `this` (with the signal and the unlock)
+        if (builders_running_ == 0) builders_idle_.SignalAll();
       }).detach();
     }
     if (!env.done) {
@@ -165,7 +165,7 @@ void LocalPlanner::Release(const std::string& job_name) {
   ledger_->Release(job_name);
   std::vector<std::string> pythons;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = acquired_.find(job_name);
     if (it == acquired_.end()) return;
     pythons = std::move(it->second);
@@ -196,7 +196,7 @@ absl::StatusOr<ReplicaPlanner::Planned> LocalPlanner::Plan(const google::cloud::
     acquired.push_back(python->second);
   }
   if (!acquired.empty()) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto& held = acquired_[job.name()];
     held.insert(held.end(), acquired.begin(), acquired.end());
   }

@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "control/custom_job_reconciler.h"
 #include "jobs/image_map.h"
 #include "pyenv/venv_cache.h"
@@ -61,12 +61,13 @@ class LocalPlanner : public ReplicaPlanner {
   const storage::ObjectStore* storage_;
   scheduling::Ledger* ledger_;
   pyenv::VenvCache* venvs_;
-  absl::Mutex mu_;
+  Mutex mu_;
   std::map<std::string, PythonEnv> envs_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::vector<std::string>> acquired_ ABSL_GUARDED_BY(mu_);  // job → venv pythons
   std::function<void(const std::string&)> wake_ ABSL_GUARDED_BY(mu_);
   bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
   int builders_running_ ABSL_GUARDED_BY(mu_) = 0;
+  CondVar builders_idle_;  // signalled when builders_running_ drops to 0
 };
 
 // What each replica of `job` asks of the ledger, in replica order (pools in order, `{}` pools

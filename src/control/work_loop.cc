@@ -19,25 +19,29 @@ void WorkLoop::Start() {
 
 void WorkLoop::Stop() {
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     stopping_ = true;
+    wake_.SignalAll();
   }
   if (worker_.joinable()) worker_.join();
 }
 
 void WorkLoop::Enqueue(const std::string& name) {
-  absl::MutexLock lock(&mu_);
-  if (queued_.insert(name).second) queue_.push_back(name);
+  MutexLock lock(&mu_);
+  if (queued_.insert(name).second) {
+    queue_.push_back(name);
+    wake_.Signal();
+  }
 }
 
 void WorkLoop::SetDeadline(const std::string& name, absl::Time at) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto [it, inserted] = deadlines_.emplace(name, at);
   if (!inserted) it->second = std::min(it->second, at);
 }
 
 void WorkLoop::ClearDeadline(const std::string& name) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   deadlines_.erase(name);
 }
 
@@ -51,11 +55,11 @@ void WorkLoop::Run() {
     std::string name;
     bool resync = false;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       absl::Time wake = next_resync;
       for (const auto& [n, at] : deadlines_) wake = std::min(wake, at);
-      auto ready = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stopping_ || !queue_.empty(); };
-      mu_.AwaitWithDeadline(absl::Condition(&ready), wake);
+      while (!stopping_ && queue_.empty() && !wake_.WaitWithDeadline(&mu_, wake)) {
+      }
       if (stopping_) return;
       absl::Time now = absl::Now();
       for (auto it = deadlines_.begin(); it != deadlines_.end();) {

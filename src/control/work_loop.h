@@ -11,8 +11,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 
 namespace kiln::control {
 
@@ -49,11 +49,12 @@ class WorkLoop {
   const std::function<std::vector<std::string>()> resync_;
   const absl::Duration resync_interval_;
 
-  absl::Mutex mu_;
+  Mutex mu_;
   std::deque<std::string> queue_ ABSL_GUARDED_BY(mu_);
   std::set<std::string> queued_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, absl::Time> deadlines_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  CondVar wake_;  // signalled when queue_ gains a name or stopping_ is set
   bool started_ = false;
   std::thread worker_;
 };

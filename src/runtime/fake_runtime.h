@@ -20,16 +20,17 @@
 #include <cstdint>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "runtime/runtime.h"
 
 namespace kiln::runtime {
@@ -44,7 +45,7 @@ class FakeRuntime final : public Runtime {
   // Records the spec; the handle has shim_pid 1000 + n and shim_start_ticks n (n counts
   // launches from 1). Fails with the status from FailNextLaunch, once.
   absl::StatusOr<ReplicaHandle> Launch(const ReplicaSpec& spec) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!next_launch_error_.ok()) return std::exchange(next_launch_error_, absl::OkStatus());
     launches_.push_back(spec);
     int64_t n = static_cast<int64_t>(launches_.size());
@@ -57,7 +58,7 @@ class FakeRuntime final : public Runtime {
 
   // NOT_FOUND for a replica never launched or adopted.
   absl::StatusOr<ReplicaStatus> Poll(const ReplicaHandle& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto it = statuses_.find(handle.replica_dir);
     if (it == statuses_.end()) {
       return absl::NotFoundError(absl::StrCat("fake runtime: no replica ", handle.replica_dir));
@@ -66,21 +67,21 @@ class FakeRuntime final : public Runtime {
   }
 
   absl::Status Stop(const ReplicaHandle& handle, absl::Duration grace) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     stops_.push_back({handle, grace});
     return absl::OkStatus();
   }
 
   // Records the handle; a replica unknown so far starts as kRunning.
   absl::Status Adopt(const ReplicaHandle& handle) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     adopted_.push_back(handle);
     statuses_.try_emplace(handle.replica_dir);
     return absl::OkStatus();
   }
 
   absl::StatusOr<std::optional<ReplicaHandle>> Find(const std::string& replica_dir) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const ReplicaHandle& h : handles_) {
       if (h.replica_dir == replica_dir) return h;
     }
@@ -88,7 +89,7 @@ class FakeRuntime final : public Runtime {
   }
 
   void SetExitCallback(std::function<void(const ReplicaHandle&)> callback) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     callback_ = std::move(callback);
   }
 
@@ -96,14 +97,14 @@ class FakeRuntime final : public Runtime {
 
   // What Poll reports from now on (no callback).
   void SetStatus(const ReplicaHandle& handle, const ReplicaStatus& status) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     statuses_[handle.replica_dir] = status;
   }
   // Runs the exit callback for `handle` on this thread (if one is set).
   void FireExit(const ReplicaHandle& handle) {
     std::function<void(const ReplicaHandle&)> callback;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       callback = callback_;
     }
     if (callback) callback(handle);
@@ -115,36 +116,36 @@ class FakeRuntime final : public Runtime {
   }
   // The next Launch fails with `status` (and records nothing).
   void FailNextLaunch(absl::Status status) {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     next_launch_error_ = std::move(status);
   }
 
   std::vector<ReplicaSpec> launches() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return launches_;
   }
   std::vector<ReplicaHandle> handles() const {  // in launch order
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return handles_;
   }
   std::vector<StopRequest> stops() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return stops_;
   }
   std::vector<ReplicaHandle> adopted() const {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     return adopted_;
   }
 
  private:
-  mutable std::mutex mu_;
-  std::vector<ReplicaSpec> launches_;
-  std::vector<ReplicaHandle> handles_;
-  std::vector<StopRequest> stops_;
-  std::vector<ReplicaHandle> adopted_;
-  std::map<std::string, ReplicaStatus> statuses_;  // by replica_dir
-  std::function<void(const ReplicaHandle&)> callback_;
-  absl::Status next_launch_error_;
+  mutable Mutex mu_;
+  std::vector<ReplicaSpec> launches_ ABSL_GUARDED_BY(mu_);
+  std::vector<ReplicaHandle> handles_ ABSL_GUARDED_BY(mu_);
+  std::vector<StopRequest> stops_ ABSL_GUARDED_BY(mu_);
+  std::vector<ReplicaHandle> adopted_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, ReplicaStatus> statuses_ ABSL_GUARDED_BY(mu_);  // by replica_dir
+  std::function<void(const ReplicaHandle&)> callback_ ABSL_GUARDED_BY(mu_);
+  absl::Status next_launch_error_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace kiln::runtime

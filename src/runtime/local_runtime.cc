@@ -136,11 +136,12 @@ LocalRuntime::LocalRuntime(Options options, int epoll_fd, int wake_fd)
 
 LocalRuntime::~LocalRuntime() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     shutting_down_ = true;
   }
   Wake();
   watcher_.join();
+  MutexLock lock(&mu_);  // uncontended now; for the analysis
   for (auto& [cookie, watch] : watches_) ::close(watch.pidfd);
   ::close(wake_fd_);
   ::close(epoll_fd_);
@@ -162,7 +163,7 @@ absl::StatusOr<ReplicaHandle> LocalRuntime::Launch(const ReplicaSpec& spec) {
   absl::StatusOr<ReplicaHandle> handle = LaunchIn(spec, dir);
   // Only now, whatever the outcome: the refill creates files, which would slow this launch's.
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     refill_requested_ = true;
   }
   Wake();
@@ -180,7 +181,7 @@ absl::StatusOr<ReplicaHandle> LocalRuntime::LaunchIn(const ReplicaSpec& spec, co
     status = internal::WriteFile(JoinPath(dir, internal::kSpecFile), internal::SpecToJson(spec, handle));
     if (status.ok()) status = internal::HandOff(shim, dir);
     if (status.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       status = AddWatchLocked(handle, shim.pidfd, /*child=*/true);  // owns or closes the pidfd
       if (status.ok()) return handle;
       // Not watched: the shim would run the replica unsupervised. Stop it and reap it.
@@ -231,7 +232,7 @@ absl::Status LocalRuntime::Stop(const ReplicaHandle& handle, absl::Duration grac
   std::string stop_file = JoinPath(handle.replica_dir, internal::kStopFile);
   std::string content = absl::StrCat(absl::ToInt64Milliseconds(grace), "\n");
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto by_pid = cookie_by_pid_.find(handle.shim_pid);
     if (by_pid != cookie_by_pid_.end()) {
       const Watch& watch = watches_.at(by_pid->second);
@@ -275,7 +276,7 @@ absl::StatusOr<std::optional<ReplicaHandle>> LocalRuntime::Find(const std::strin
 
 absl::Status LocalRuntime::Adopt(const ReplicaHandle& handle) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto by_pid = cookie_by_pid_.find(handle.shim_pid);
     if (by_pid != cookie_by_pid_.end() &&
         watches_.at(by_pid->second).handle.shim_start_ticks == handle.shim_start_ticks) {
@@ -283,7 +284,7 @@ absl::Status LocalRuntime::Adopt(const ReplicaHandle& handle) {
     }
   }
   absl::StatusOr<VerifiedShim> shim = OpenVerifiedShim(handle);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (absl::IsNotFound(shim.status())) {
     NotifySoonLocked(handle);
     return absl::OkStatus();
@@ -294,7 +295,7 @@ absl::Status LocalRuntime::Adopt(const ReplicaHandle& handle) {
 }
 
 void LocalRuntime::SetExitCallback(std::function<void(const ReplicaHandle&)> callback) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   callback_ = std::move(callback);
 }
 
@@ -326,7 +327,7 @@ void LocalRuntime::WatchLoop() {
     // file creations slow whatever else creates files or syncs at the same time.
     bool pending;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       pending = refill_requested_;
     }
     int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, pending ? kRefillQuietMs : -1);
@@ -335,7 +336,7 @@ void LocalRuntime::WatchLoop() {
     std::function<void(const ReplicaHandle&)> callback;
     bool refill = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       for (int i = 0; i < n; ++i) {
         uint64_t cookie = events[i].data.u64;
         if (cookie == 0) {
