@@ -254,6 +254,15 @@ TEST_F(JobsIntegrationTest, PythonPackageRunsFromAnOfflineVenv) {
   EXPECT_THAT(Log(name), HasSubstr("trainer ran with ['--epochs=2', '--job=" + id + "'] venv True"));
   EXPECT_TRUE(fs::exists(home_ / "storage" / "it-out" / "py" / "model" / "model.txt"));
 
+  // Two pools with the same packages share one venv, and the job starts (it used to wait
+  // QUEUED forever: the first pool's environment was forgotten before the second's turn).
+  json two_pools = job;
+  two_pools["jobSpec"]["workerPoolSpecs"][1] = job["jobSpec"]["workerPoolSpecs"][0];
+  std::string shared = Create(two_pools);
+  json shared_done = WaitFinal(shared);
+  ASSERT_EQ(shared_done.value("state", ""), "JOB_STATE_SUCCEEDED") << shared_done.dump(2);
+  EXPECT_THAT(Log(shared), HasSubstr("venv True"));
+
   // A requirement that cannot be met offline fails the job with pip's reason.
   BuildSdist(home_ / "src-bad", home_ / "storage" / "it-bad", ", install_requires=['definitely-not-on-this-disk']");
   job["jobSpec"]["workerPoolSpecs"][0]["pythonPackageSpec"]["packageUris"] = {"gs://it-bad/trainer_pkg-0.1.tar.gz"};

@@ -83,18 +83,13 @@ class CallbackList {
     std::vector<std::shared_ptr<Entry>> entries;
     {
       std::lock_guard<std::mutex> lock(state_->mu);
-      for (const auto& e : state_->entries) {
-        ++e->in_flight;
-        entries.push_back(e);
-      }
+      entries = state_->entries;
     }
     for (const auto& e : entries) {
       {
         std::lock_guard<std::mutex> lock(state_->mu);
-        if (e->removed) {  // cancelled since the snapshot: do not start the call
-          if (--e->in_flight == 0) state_->idle.notify_all();
-          continue;
-        }
+        if (e->removed) continue;  // cancelled since the snapshot: its call does not start
+        ++e->in_flight;
       }
       Calling().push_back(e.get());
       e->callback(args...);
@@ -112,8 +107,8 @@ class CallbackList {
  private:
   struct Entry {
     Callback callback;
-    int in_flight = 0;  // guarded by State::mu
-    bool removed = false;
+    int in_flight = 0;     // calls running now; guarded by State::mu
+    bool removed = false;  // guarded by State::mu
   };
   // The entries this thread is calling right now (a callback may notify another list).
   static std::vector<const Entry*>& Calling() {

@@ -59,6 +59,10 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
                                              std::map<int, std::string>* python_by_pool) {
   const auto& pools = job.job_spec().worker_pool_specs();
   int building = 0;
+  // Environments this job uses that are ready: forgotten only once every one of its pools is
+  // ready, so pools sharing packages (or a second environment still building) never make it
+  // build an environment again.
+  std::set<std::string> consumed;
   for (int p = 0; p < pools.size(); ++p) {
     if (!pools[p].has_python_package_spec()) continue;
     const auto& spec = pools[p].python_package_spec();
@@ -117,12 +121,17 @@ absl::Status LocalPlanner::ResolvePythonEnvs(const google::cloud::aiplatform::v1
                                                         "] failed: ", failed.message()));
     }
     (*python_by_pool)[p] = env.python;
-    // Consumed: forget it, so the map stays small (VenvCache keeps the venv itself, and a later
-    // job with the same packages finds it there at once).
-    if (env.waiting_jobs.empty()) envs_.erase(it);
+    consumed.insert(key);
   }
   if (building > 0) {
     return absl::ResourceExhaustedError("preparing the Python environment (installing packages offline)");
+  }
+  // Consumed: forget them, so the map stays small (VenvCache keeps the venvs, and a later job
+  // with the same packages finds them there at once).
+  MutexLock lock(&mu_);
+  for (const std::string& key : consumed) {
+    auto it = envs_.find(key);
+    if (it != envs_.end() && it->second.done && it->second.waiting_jobs.empty()) envs_.erase(it);
   }
   return absl::OkStatus();
 }

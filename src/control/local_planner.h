@@ -8,7 +8,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/synchronization/mutex.h"
 #include "control/custom_job_reconciler.h"
 #include "jobs/image_map.h"
 #include "pyenv/venv_cache.h"

@@ -76,7 +76,7 @@ void PipelineReconciler::Start() {
         } else if (absl::StrContains(n, "/customJobs/")) {
           std::string pipeline;
           {
-            absl::MutexLock lock(&mu_);
+            MutexLock lock(&mu_);
             auto it = pipeline_of_job_.find(n);
             if (it != pipeline_of_job_.end()) pipeline = it->second;
           }
@@ -97,35 +97,33 @@ void PipelineReconciler::Stop() {
 void PipelineReconciler::StopUploads() {
   std::vector<std::thread> threads;
   {
-    absl::MutexLock lock(&upload_mu_);
+    MutexLock lock(&upload_mu_);
     uploads_stopping_ = true;
     threads.swap(upload_threads_);
     // Queued uploads never started: forget them (the next kiln's resync starts them again).
     for (const PendingUpload& pending : upload_queue_) uploads_.erase(pending.pipeline.name());
     upload_queue_.clear();
+    upload_queued_.SignalAll();
+    uploads_idle_.SignalAll();
   }
   for (std::thread& t : threads) t.join();  // an upload in progress ends first
-  absl::MutexLock lock(&upload_mu_);
+  MutexLock lock(&upload_mu_);
   uploads_stopping_ = false;  // ReconcileOnce may start them again (tests)
 }
 
 void PipelineReconciler::WaitForUploads() {
-  absl::MutexLock lock(&upload_mu_);
-  upload_mu_.Await(absl::Condition(
-      +[](PipelineReconciler* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->upload_mu_) {
-        return self->upload_queue_.empty() && self->uploads_running_ == 0;
-      },
-      this));
+  MutexLock lock(&upload_mu_);
+  while (!upload_queue_.empty() || uploads_running_ > 0) uploads_idle_.Wait(&upload_mu_);
 }
 
 int PipelineReconciler::QueuedUploads() {
-  absl::MutexLock lock(&upload_mu_);
+  MutexLock lock(&upload_mu_);
   return static_cast<int>(upload_queue_.size());
 }
 
 std::optional<absl::StatusOr<ModelUploader::Uploaded>> PipelineReconciler::UploadOutcome(
     const v1::TrainingPipeline& pipeline, const std::string& artifact_uri) {
-  absl::MutexLock lock(&upload_mu_);
+  MutexLock lock(&upload_mu_);
   auto it = uploads_.find(pipeline.name());
   if (it != uploads_.end()) {
     if (!it->second.has_value()) return std::nullopt;  // running
@@ -135,6 +133,7 @@ std::optional<absl::StatusOr<ModelUploader::Uploaded>> PipelineReconciler::Uploa
   }
   uploads_.emplace(pipeline.name(), std::nullopt);
   upload_queue_.push_back({pipeline, artifact_uri});
+  upload_queued_.Signal();
   if (static_cast<int>(upload_threads_.size()) < upload_threads_wanted_) {
     upload_threads_.emplace_back([this] { RunUploads(); });
   }
@@ -142,7 +141,7 @@ std::optional<absl::StatusOr<ModelUploader::Uploaded>> PipelineReconciler::Uploa
 }
 
 bool PipelineReconciler::UploadStarted(const std::string& pipeline) {
-  absl::MutexLock lock(&upload_mu_);
+  MutexLock lock(&upload_mu_);
   return uploads_.count(pipeline) > 0;
 }
 
@@ -150,12 +149,8 @@ void PipelineReconciler::RunUploads() {
   while (true) {
     PendingUpload next;
     {
-      absl::MutexLock lock(&upload_mu_);
-      upload_mu_.Await(absl::Condition(
-          +[](PipelineReconciler* self) ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->upload_mu_) {
-            return self->uploads_stopping_ || !self->upload_queue_.empty();
-          },
-          this));
+      MutexLock lock(&upload_mu_);
+      while (!uploads_stopping_ && upload_queue_.empty()) upload_queued_.Wait(&upload_mu_);
       if (uploads_stopping_) return;
       next = std::move(upload_queue_.front());
       upload_queue_.pop_front();
@@ -163,9 +158,10 @@ void PipelineReconciler::RunUploads() {
     }
     absl::StatusOr<ModelUploader::Uploaded> outcome = uploader_->Upload(next.pipeline, next.artifact_uri);
     {
-      absl::MutexLock lock(&upload_mu_);
+      MutexLock lock(&upload_mu_);
       uploads_[next.pipeline.name()] = std::move(outcome);
       --uploads_running_;
+      if (upload_queue_.empty() && uploads_running_ == 0) uploads_idle_.SignalAll();
     }
     loop_.Enqueue(next.pipeline.name());  // its next step records the outcome
   }
@@ -184,7 +180,7 @@ std::vector<std::string> PipelineReconciler::Unfinished() {
 absl::Status PipelineReconciler::ReconcileOnce(const std::string& name) {
   absl::StatusOr<v1::TrainingPipeline> read = service::Get(*store_, Pipelines(), name);
   if (absl::IsNotFound(read.status())) {  // deleted: forget an upload's outcome
-    absl::MutexLock lock(&upload_mu_);
+    MutexLock lock(&upload_mu_);
     auto it = uploads_.find(name);
     if (it != uploads_.end() && it->second.has_value()) uploads_.erase(it);
     return absl::OkStatus();
@@ -200,7 +196,7 @@ absl::Status PipelineReconciler::ReconcileOnce(const std::string& name) {
     return CreateBackingJob(std::move(pipeline));
   }
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     pipeline_of_job_[job] = name;
   }
   return Follow(std::move(pipeline), job);
@@ -235,7 +231,7 @@ absl::Status PipelineReconciler::CreateBackingJob(v1::TrainingPipeline pipeline)
     return Pipelines().Update(tx, *current);
   });
   if (s.ok() && !job_name.empty()) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     pipeline_of_job_[job_name] = pipeline.name();
   }
   return s;

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/callbacks.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "control/work_loop.h"
 #include "google/cloud/aiplatform/v1/training_pipeline.pb.h"
 #include "store/store.h"
@@ -95,19 +95,21 @@ class PipelineReconciler {
   store::Store* store_;
   ModelUploader* uploader_;
   const Clock* clock_;
-  absl::Mutex mu_;
+  Mutex mu_;
   std::map<std::string, std::string> pipeline_of_job_ ABSL_GUARDED_BY(mu_);
   Subscription listening_;  // commits of pipelines and their jobs; owner's thread only
   WorkLoop loop_;
 
   const int upload_threads_wanted_;
-  absl::Mutex upload_mu_;
+  Mutex upload_mu_;
   std::deque<PendingUpload> upload_queue_ ABSL_GUARDED_BY(upload_mu_);
   // Per pipeline: nullopt while queued or running, then its outcome until a step takes it.
   std::map<std::string, std::optional<absl::StatusOr<ModelUploader::Uploaded>>> uploads_ ABSL_GUARDED_BY(upload_mu_);
   int uploads_running_ ABSL_GUARDED_BY(upload_mu_) = 0;
   bool uploads_stopping_ ABSL_GUARDED_BY(upload_mu_) = false;
-  std::vector<std::thread> upload_threads_;  // guarded by upload_mu_ for starting
+  std::vector<std::thread> upload_threads_ ABSL_GUARDED_BY(upload_mu_);
+  CondVar upload_queued_;  // signalled when upload_queue_ gains an upload or uploads_stopping_ is set
+  CondVar uploads_idle_;   // signalled when the queue is empty and nothing runs
 };
 
 // The backing CustomJob named in a pipeline's trainingTaskMetadata ("" if none yet).

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <thread>
 
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
@@ -22,29 +22,33 @@ constexpr char kPipeline[] = "projects/p/locations/l/trainingPipelines/1";
 class FakeUploader : public ModelUploader {
  public:
   absl::StatusOr<Uploaded> Upload(const v1::TrainingPipeline& pipeline, const std::string& uri) override {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     uris.push_back(uri);
     started.push_back(pipeline.name());
-    if (hold) mu_.AwaitWithTimeout(absl::Condition(&released_), absl::Seconds(30));
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (hold && !released_ && !released_cv_.WaitWithDeadline(&mu_, deadline)) {
+    }
     if (!error.ok()) return error;
     return Uploaded{"projects/p/locations/l/models/9", "1"};
   }
   void Release() {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     released_ = true;
+    released_cv_.SignalAll();
   }
   bool Started(const std::string& pipeline) {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     return std::find(started.begin(), started.end(), pipeline) != started.end();
   }
-  absl::Mutex mu_;
+  Mutex mu_;
   std::vector<std::string> uris;
   std::vector<std::string> started;
   absl::Status error;
   bool hold = false;
 
  private:
-  bool released_ = false;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
+  CondVar released_cv_;
 };
 
 class PipelineReconcilerTest : public ::testing::Test {

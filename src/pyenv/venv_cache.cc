@@ -129,7 +129,7 @@ absl::StatusOr<std::string> VenvCache::DigestFile(const std::string& path) {
   stamp.mtime_ns = absl::ToUnixNanos(absl::TimeFromTimespec(st.st_mtim));
   stamp.ctime_ns = absl::ToUnixNanos(absl::TimeFromTimespec(st.st_ctim));
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = digests_.find(path);
     if (it != digests_.end() && it->second.dev == stamp.dev && it->second.ino == stamp.ino &&
         it->second.size == stamp.size && it->second.mtime_ns == stamp.mtime_ns &&
@@ -143,7 +143,7 @@ absl::StatusOr<std::string> VenvCache::DigestFile(const std::string& path) {
   }
   if (!digest.ok()) return digest.status();
   stamp.sha256 = *digest;
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   digests_[path] = std::move(stamp);
   return *digest;
 }
@@ -316,7 +316,7 @@ void VenvCache::Evict(const std::string& keep_key) {
     if (absl::TimeFromTimespec(st.st_mtim) != entry.last_used) continue;  // used meanwhile
     std::string trash;
     {
-      absl::MutexLock mu_lock(&mu_);  // Acquire cannot slip in between the check and rename
+      MutexLock mu_lock(&mu_);  // Acquire cannot slip in between the check and rename
       if (InUse(entry.key)) continue;
       absl::StatusOr<std::string> trash_dir = MakeTempDir(root, absl::StrCat(".trash-", entry.key, "-"));
       if (!trash_dir.ok()) continue;
@@ -338,7 +338,7 @@ void VenvCache::Acquire(const std::string& python) {
   std::string key = dir.filename().string();
   if (!IsKey(key)) return;
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     ++in_use_[key];
   }
   internal::TouchPath(dir.string());
@@ -348,7 +348,7 @@ void VenvCache::Release(const std::string& python) {
   fs::path dir = fs::path(python).parent_path().parent_path();
   std::string key = dir.filename().string();
   {
-    absl::MutexLock lock(&mu_);
+    MutexLock lock(&mu_);
     auto it = in_use_.find(key);
     if (it == in_use_.end()) return;
     if (--it->second <= 0) in_use_.erase(it);

@@ -32,8 +32,8 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 
 namespace kiln::pyenv {
 
@@ -95,10 +95,10 @@ class VenvCache {
   absl::StatusOr<std::string> DigestFile(const std::string& path);
   absl::Status Build(const std::string& key, const std::string& base_python, const std::vector<std::string>& packages);
   void Evict(const std::string& keep_key);
-  bool InUse(const std::string& key) const;
+  bool InUse(const std::string& key) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const Options options_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   absl::flat_hash_map<std::string, int> in_use_ ABSL_GUARDED_BY(mu_);          // key → count
   absl::flat_hash_map<std::string, FileDigest> digests_ ABSL_GUARDED_BY(mu_);  // by path
 };

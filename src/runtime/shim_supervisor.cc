@@ -135,11 +135,12 @@ ShimSupervisor::ShimSupervisor(Options options, int epoll_fd, int wake_fd)
 
 ShimSupervisor::~ShimSupervisor() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     shutting_down_ = true;
   }
   Wake();
   watcher_.join();
+  MutexLock lock(&mu_);  // uncontended now; for the analysis
   for (auto& [cookie, watch] : watches_) ::close(watch.pidfd);
   ::close(wake_fd_);
   ::close(epoll_fd_);
@@ -161,7 +162,7 @@ absl::StatusOr<ReplicaHandle> ShimSupervisor::Launch(const ReplicaSpec& spec) {
   absl::StatusOr<ReplicaHandle> handle = LaunchIn(spec, dir);
   // Only now, whatever the outcome: the refill creates files, which would slow this launch's.
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     refill_requested_ = true;
   }
   Wake();
@@ -179,7 +180,7 @@ absl::StatusOr<ReplicaHandle> ShimSupervisor::LaunchIn(const ReplicaSpec& spec, 
     status = WriteFile(JoinPath(dir, kSpecFile), SpecToJson(spec, handle));
     if (status.ok()) status = HandOff(shim, dir);
     if (status.ok()) {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       status = AddWatchLocked(handle, shim.pidfd, /*child=*/true);  // owns or closes the pidfd
       if (status.ok()) return handle;
       // Not watched: the shim would run the replica unsupervised. Stop it and reap it.
@@ -230,7 +231,7 @@ absl::Status ShimSupervisor::Stop(const ReplicaHandle& handle, absl::Duration gr
   std::string stop_file = JoinPath(handle.replica_dir, kStopFile);
   std::string content = absl::StrCat(absl::ToInt64Milliseconds(grace), "\n");
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto by_pid = cookie_by_pid_.find(handle.shim_pid);
     if (by_pid != cookie_by_pid_.end()) {
       const Watch& watch = watches_.at(by_pid->second);
@@ -274,7 +275,7 @@ absl::StatusOr<std::optional<ReplicaHandle>> ShimSupervisor::Find(const std::str
 
 absl::Status ShimSupervisor::Adopt(const ReplicaHandle& handle) {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     auto by_pid = cookie_by_pid_.find(handle.shim_pid);
     if (by_pid != cookie_by_pid_.end() &&
         watches_.at(by_pid->second).handle.shim_start_ticks == handle.shim_start_ticks) {
@@ -282,7 +283,7 @@ absl::Status ShimSupervisor::Adopt(const ReplicaHandle& handle) {
     }
   }
   absl::StatusOr<VerifiedShim> shim = OpenVerifiedShim(handle);
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (absl::IsNotFound(shim.status())) {
     NotifySoonLocked(handle);
     return absl::OkStatus();
@@ -293,7 +294,7 @@ absl::Status ShimSupervisor::Adopt(const ReplicaHandle& handle) {
 }
 
 void ShimSupervisor::SetExitCallback(std::function<void(const ReplicaHandle&)> callback) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   callback_ = std::move(callback);
 }
 
@@ -325,7 +326,7 @@ void ShimSupervisor::WatchLoop() {
     // file creations slow whatever else creates files or syncs at the same time.
     bool pending;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       pending = refill_requested_;
     }
     int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, pending ? kRefillQuietMs : -1);
@@ -334,7 +335,7 @@ void ShimSupervisor::WatchLoop() {
     std::function<void(const ReplicaHandle&)> callback;
     bool refill = false;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       for (int i = 0; i < n; ++i) {
         uint64_t cookie = events[i].data.u64;
         if (cookie == 0) {

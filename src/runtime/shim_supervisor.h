@@ -42,15 +42,16 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/mutex.h"
 #include "runtime/replica_handle.h"
 #include "runtime/warm_pool.h"
 
@@ -103,9 +104,9 @@ class ShimSupervisor {
 
   void WatchLoop();
   // Takes ownership of `pidfd` and adds it to epoll.
-  absl::Status AddWatchLocked(const ReplicaHandle& handle, int pidfd, bool child);
+  absl::Status AddWatchLocked(const ReplicaHandle& handle, int pidfd, bool child) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Queues an exit notification for a shim that is already gone.
-  void NotifySoonLocked(const ReplicaHandle& handle);
+  void NotifySoonLocked(const ReplicaHandle& handle) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Wake();
   // Makes `dir` from a slot if one is ready, else with mkdir.
   absl::Status PlaceReplicaDir(const std::string& dir);
@@ -116,14 +117,14 @@ class ShimSupervisor {
   const int epoll_fd_;
   const int wake_fd_;  // eventfd; epoll cookie 0
 
-  std::mutex mu_;
-  absl::flat_hash_map<uint64_t, Watch> watches_;          // by epoll cookie; guarded by mu_
-  absl::flat_hash_map<int64_t, uint64_t> cookie_by_pid_;  // shim pid → cookie; guarded by mu_
-  uint64_t next_cookie_ = 1;                              // guarded by mu_
-  std::vector<ReplicaHandle> pending_;                    // guarded by mu_
-  std::function<void(const ReplicaHandle&)> callback_;    // guarded by mu_
-  bool shutting_down_ = false;                            // guarded by mu_
-  bool refill_requested_ = false;                         // guarded by mu_
+  Mutex mu_;
+  absl::flat_hash_map<uint64_t, Watch> watches_ ABSL_GUARDED_BY(mu_);          // by epoll cookie
+  absl::flat_hash_map<int64_t, uint64_t> cookie_by_pid_ ABSL_GUARDED_BY(mu_);  // shim pid → cookie
+  uint64_t next_cookie_ ABSL_GUARDED_BY(mu_) = 1;
+  std::vector<ReplicaHandle> pending_ ABSL_GUARDED_BY(mu_);
+  std::function<void(const ReplicaHandle&)> callback_ ABSL_GUARDED_BY(mu_);
+  bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool refill_requested_ ABSL_GUARDED_BY(mu_) = false;
 
   WarmPool pool_;  // destroyed after the watcher is joined
 

@@ -158,7 +158,7 @@ WarmPool::WarmPool(Options options)
 }
 
 WarmPool::~WarmPool() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   for (IdleShim& shim : shims_) Dismiss(shim);
   std::error_code error;
   for (const std::string& slot : slots_) std::filesystem::remove_all(slot, error);
@@ -166,7 +166,7 @@ WarmPool::~WarmPool() {
 
 absl::StatusOr<IdleShim> WarmPool::TakeShim() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (!shims_.empty()) {
       IdleShim shim = shims_.back();
       shims_.pop_back();
@@ -177,7 +177,7 @@ absl::StatusOr<IdleShim> WarmPool::TakeShim() {
 }
 
 std::optional<std::string> WarmPool::TakeSlot() {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   if (slots_.empty()) return std::nullopt;
   std::string slot = std::move(slots_.back());
   slots_.pop_back();
@@ -185,7 +185,7 @@ std::optional<std::string> WarmPool::TakeSlot() {
 }
 
 void WarmPool::ReturnSlot(std::string slot) {
-  std::lock_guard<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   slots_.push_back(std::move(slot));
 }
 
@@ -193,7 +193,7 @@ void WarmPool::Refill() {
   for (;;) {
     bool need_shim, need_slot;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      MutexLock lock(&mu_);
       need_shim = static_cast<int>(shims_.size()) < options_.size;
       need_slot = !slot_prefix_.empty() && static_cast<int>(slots_.size()) < options_.size;
     }
@@ -209,7 +209,7 @@ void WarmPool::Refill() {
       absl::StatusOr<std::string> made = MakeSlot();
       if (made.ok()) slot = *std::move(made);
     }
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (shim) shims_.push_back(*shim);
     if (slot) slots_.push_back(*std::move(slot));
     if (need_slot && !slot) return;
@@ -219,7 +219,7 @@ void WarmPool::Refill() {
 absl::StatusOr<std::string> WarmPool::MakeSlot() {
   std::string slot;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     slot = absl::StrCat(slot_prefix_, next_slot_++);
   }
   if (::mkdir(slot.c_str(), 0755) != 0) return Errno(errno, absl::StrCat("mkdir ", slot));

@@ -23,13 +23,14 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "runtime/replica_handle.h"
 
 namespace kiln::runtime::internal {
@@ -86,10 +87,10 @@ class WarmPool {
   const Options options_;
   const std::string slot_prefix_;  // "<slot_root>/<pid>-<instance>-"
 
-  std::mutex mu_;
-  std::vector<IdleShim> shims_;     // guarded by mu_
-  std::vector<std::string> slots_;  // guarded by mu_
-  uint64_t next_slot_ = 0;          // guarded by mu_
+  Mutex mu_;
+  std::vector<IdleShim> shims_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> slots_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_slot_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace kiln::runtime::internal

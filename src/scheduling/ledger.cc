@@ -121,7 +121,7 @@ absl::StatusOr<Grant> Ledger::TryReserve(const std::string& job, const std::vect
         absl::StrCat("job ", job, " can never be satisfied: ", absl::StrJoin(never, "; ")));
   }
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (auto it = jobs_.find(job); it != jobs_.end()) {
     if (SameDemands(it->second.demands, demands)) return it->second.grant;
     return absl::FailedPreconditionError(
@@ -181,7 +181,7 @@ absl::Status Ledger::Restore(const std::string& job, const std::vector<ReplicaDe
     return absl::FailedPreconditionError(absl::StrCat("cannot restore the reservation of job ", job, ": ", why));
   };
 
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   if (auto it = jobs_.find(job); it != jobs_.end()) {
     if (SameDemands(it->second.demands, demands) && it->second.grant == grant) {
       return absl::OkStatus();
@@ -237,7 +237,7 @@ absl::Status Ledger::Restore(const std::string& job, const std::vector<ReplicaDe
 }
 
 void Ledger::Release(const std::string& job) {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   auto it = jobs_.find(job);
   if (it == jobs_.end()) return;
   for (const ReplicaDemand& d : it->second.demands) {
@@ -253,7 +253,7 @@ void Ledger::Release(const std::string& job) {
 }
 
 std::string Ledger::Describe() const {
-  absl::ReaderMutexLock lock(&mu_);
+  MutexLock lock(&mu_);
   const auto part = [](absl::string_view name, double used, double capacity, double factor, absl::string_view unit) {
     const double limit = Schedulable(capacity, factor);
     return absl::StrCat(name, " used ", Fixed1(used), " free ",

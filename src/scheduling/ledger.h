@@ -9,7 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 
 namespace kiln::scheduling {
 
@@ -113,7 +113,7 @@ class Ledger {
   const Capacity capacity_;
   const Overcommit overcommit_;
 
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<std::string, Reservation> jobs_ ABSL_GUARDED_BY(mu_);
   // type → device id → holding job.
   std::map<std::string, std::map<std::string, std::string>> device_holder_ ABSL_GUARDED_BY(mu_);

@@ -29,8 +29,9 @@ OperationsService::OperationsService(store::Store* store) : store_(store), opera
 void OperationsService::OnCommit(const std::vector<std::string>& names) {
   for (const std::string& n : names) {
     if (absl::StrContains(n, "/operations/")) {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       ++commits_;
+      committed_.SignalAll();
       return;
     }
   }
@@ -112,14 +113,14 @@ absl::StatusOr<Operation> OperationsService::Wait(const google::longrunning::Wai
   while (true) {
     int64_t seen;
     {
-      absl::MutexLock lock(&mu_);
+      MutexLock lock(&mu_);
       seen = commits_;
     }
     absl::StatusOr<Operation> op = Get(get);
     if (!op.ok() || op->done() || absl::Now() >= deadline) return op;
-    absl::MutexLock lock(&mu_);
-    auto changed = [this, seen]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return commits_ != seen; };
-    mu_.AwaitWithDeadline(absl::Condition(&changed), deadline);
+    MutexLock lock(&mu_);
+    while (commits_ == seen && !committed_.WaitWithDeadline(&mu_, deadline)) {
+    }
   }
 }
 

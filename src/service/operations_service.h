@@ -2,8 +2,8 @@
 #define KILN_SERVICE_OPERATIONS_SERVICE_H_
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "google/longrunning/operations.pb.h"
 #include "google/protobuf/empty.pb.h"
 #include "service/repository.h"
@@ -44,8 +44,9 @@ class OperationsService {
 
   store::Store* store_;
   Repository<google::longrunning::Operation> operations_;
-  absl::Mutex mu_;
+  Mutex mu_;
   int64_t commits_ ABSL_GUARDED_BY(mu_) = 0;  // bumped when an operation changes
+  CondVar committed_;                         // signalled when commits_ changes
   Subscription listening_;                    // last: cancelled first, before what OnCommit uses goes
 };
 

@@ -96,7 +96,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& path, Opti
 }
 
 absl::Status Store::Initialize() {
-  absl::MutexLock lock(&write_mu_);
+  MutexLock lock(&write_mu_);
   KILN_ASSIGN_OR_RETURN(writer_,
                         Connection::Open(path_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, options_.busy_timeout));
   // Refuse a newer database before touching it at all.
@@ -142,7 +142,7 @@ absl::Status Store::Write(const std::function<absl::Status(Transaction&)>& fn, D
   KILN_RETURN_IF_ERROR(CheckNotReentrant(this, "Write"));
   std::vector<std::string> changed;
   {
-    absl::MutexLock lock(&write_mu_);
+    MutexLock lock(&write_mu_);
     Connection* conn = writer_.get();
     // synchronous is per connection and cannot change inside a transaction: NORMAL for this
     // one commit (in WAL mode: no fsync at commit), FULL again right after.
@@ -170,7 +170,7 @@ absl::Status Store::Write(const std::function<absl::Status(Transaction&)>& fn, D
 absl::Status Store::Read(const std::function<absl::Status(Transaction&)>& fn) {
   KILN_RETURN_IF_ERROR(CheckNotReentrant(this, "Read"));
   if (!use_readers_) {
-    absl::MutexLock lock(&write_mu_);
+    MutexLock lock(&write_mu_);
     return ReadOn(writer_.get(), fn);
   }
   KILN_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn, AcquireReader());
@@ -191,11 +191,8 @@ absl::Status Store::ReadOn(Connection* conn, const std::function<absl::Status(Tr
 
 absl::StatusOr<std::unique_ptr<Connection>> Store::AcquireReader() {
   {
-    absl::MutexLock lock(&read_mu_);
-    auto available = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(read_mu_) {
-      return !idle_readers_.empty() || open_readers_ < options_.max_readers;
-    };
-    read_mu_.Await(absl::Condition(&available));
+    MutexLock lock(&read_mu_);
+    while (idle_readers_.empty() && open_readers_ >= options_.max_readers) reader_available_.Wait(&read_mu_);
     if (!idle_readers_.empty()) {
       std::unique_ptr<Connection> conn = std::move(idle_readers_.back());
       idle_readers_.pop_back();
@@ -208,16 +205,18 @@ absl::StatusOr<std::unique_ptr<Connection>> Store::AcquireReader() {
   absl::Status status = conn.status();
   if (status.ok()) status = (*conn)->Exec("PRAGMA query_only = ON");
   if (!status.ok()) {
-    absl::MutexLock lock(&read_mu_);
+    MutexLock lock(&read_mu_);
     --open_readers_;
+    reader_available_.Signal();  // the slot is free again
     return status;
   }
   return conn;
 }
 
 void Store::ReleaseReader(std::unique_ptr<Connection> conn) {
-  absl::MutexLock lock(&read_mu_);
+  MutexLock lock(&read_mu_);
   idle_readers_.push_back(std::move(conn));
+  reader_available_.Signal();
 }
 
 Subscription Store::AddCommitListener(CommitListener listener) { return listeners_.Add(std::move(listener)); }
@@ -231,7 +230,7 @@ absl::StatusOr<std::string> Store::PragmaValue(absl::string_view pragma) {
   if (!valid) {
     return absl::InvalidArgumentError(absl::StrCat("store: not a pragma name: \"", pragma, "\""));
   }
-  absl::MutexLock lock(&write_mu_);
+  MutexLock lock(&write_mu_);
   return writer_->QueryString(absl::StrCat("PRAGMA ", pragma));
 }
 

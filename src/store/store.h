@@ -25,9 +25,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/callbacks.h"
+#include "common/mutex.h"
 
 namespace kiln::store {
 
@@ -199,12 +199,13 @@ class Store {
   const bool use_readers_;  // file database with max_readers > 0
   int schema_version_ = 0;  // set during Open, constant afterwards
 
-  absl::Mutex write_mu_;
+  Mutex write_mu_;
   std::unique_ptr<internal::Connection> writer_ ABSL_GUARDED_BY(write_mu_);
 
-  absl::Mutex read_mu_;
+  Mutex read_mu_;
   std::vector<std::unique_ptr<internal::Connection>> idle_readers_ ABSL_GUARDED_BY(read_mu_);
   int open_readers_ ABSL_GUARDED_BY(read_mu_) = 0;  // idle + checked out
+  CondVar reader_available_;                        // an idle reader or a free slot appeared
 
   CallbackList<const std::vector<std::string>&> listeners_;
 };

@@ -8,7 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -277,10 +277,10 @@ TEST_F(StoreTest, ReadTransactionsAreReadOnlyAndCallbacksCannotReenter) {
 }
 
 TEST_F(StoreTest, CommitListenerGetsChangedNamesOnlyOnCommit) {
-  absl::Mutex mu;
+  Mutex mu;
   std::vector<std::vector<std::string>> calls;
   Subscription listening = store_->AddCommitListener([&](const std::vector<std::string>& names) {
-    absl::MutexLock lock(&mu);
+    MutexLock lock(&mu);
     calls.push_back(names);
   });
   Resource a = Job(kParent, "a");
@@ -303,7 +303,7 @@ TEST_F(StoreTest, CommitListenerGetsChangedNamesOnlyOnCommit) {
   ASSERT_TRUE(store_->Write([](Transaction& tx) { return tx.PutMeta("k", "v"); }).ok());
   ASSERT_TRUE(store_->Write([&](Transaction& tx) { return tx.Delete(b.name); }).ok());
 
-  absl::MutexLock lock(&mu);
+  MutexLock lock(&mu);
   EXPECT_THAT(calls, ElementsAre(ElementsAre(a.name, b.name), ElementsAre(b.name)));
 }
 
