@@ -1,7 +1,6 @@
 #include "app/storage_routes.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/errors.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -53,20 +53,6 @@ absl::Status CheckWritable(absl::string_view bucket) {
       absl::StrCat("gs://", bucket,
                    " is managed by the model registry and is read-only; upload models with "
                    "models.upload (`kiln models upload`) instead"));
-}
-
-std::string Sha256Hex(absl::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) return "";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
-  }
-  return hex;
 }
 
 absl::Status ErrnoError(absl::string_view what, absl::string_view uri, int error) {
@@ -142,11 +128,10 @@ absl::StatusOr<server::HttpResponse> Put(const storage::ObjectStore& store, cons
   }
   // The folders now exist: resolve again so a symlink planted meanwhile cannot lead outside.
   KILN_ASSIGN_OR_RETURN(path, store.ToLocalPath(uri, "object"));
+  KILN_ASSIGN_OR_RETURN(std::string sha256, Sha256Hex(request.body));
   KILN_RETURN_IF_ERROR(WriteAtomically(path, request.body, uri));
   server::HttpResponse response;
-  response.body =
-      json{{"name", uri}, {"size", static_cast<int64_t>(request.body.size())}, {"sha256", Sha256Hex(request.body)}}
-          .dump(2);
+  response.body = json{{"name", uri}, {"size", static_cast<int64_t>(request.body.size())}, {"sha256", sha256}}.dump(2);
   return response;
 }
 

@@ -42,25 +42,9 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
-
-void Sha256::Update(absl::string_view bytes) { EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()); }
-
-void Sha256::UpdateField(absl::string_view bytes) {
-  unsigned char length[8];
-  uint64_t n = bytes.size();
-  for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(n >> (8 * i));
-  EVP_DigestUpdate(ctx_, length, sizeof(length));
-  Update(bytes);
-}
-
-std::string Sha256::Finish() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(ctx_, digest, &size);
-  return std::string(reinterpret_cast<char*>(digest), size);
+void UpdateField(Sha256* hash, absl::string_view bytes) {
+  hash->UpdateLittleEndian64(bytes.size());
+  hash->Update(bytes);
 }
 
 absl::StatusOr<std::string> Sha256OfFile(const std::string& path) {
@@ -80,7 +64,7 @@ absl::StatusOr<std::string> Sha256OfFile(const std::string& path) {
     hash.Update(absl::string_view(buffer.data(), static_cast<size_t>(n)));
   }
   ::close(fd);
-  return hash.Finish();
+  return hash.Final();
 }
 
 absl::StatusOr<FileLock> FileLock::Lock(const std::string& path, absl::Time deadline) {

@@ -7,33 +7,18 @@
 // flock(2) then excludes other threads and processes alike); the free functions are
 // thread-safe.
 
-#include <openssl/evp.h>
-
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/sha256.h"
 
 namespace kiln::pyenv::internal {
 
-// Incremental SHA-256 (OpenSSL EVP).
-class Sha256 {
- public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-
-  void Update(absl::string_view bytes);
-  // Appends the 8-byte little-endian length, then the bytes: fields cannot run together.
-  void UpdateField(absl::string_view bytes);
-  std::string Finish();  // 32 raw bytes; call once
-
- private:
-  EVP_MD_CTX* ctx_;
-};
+// Appends the 8-byte little-endian length of `bytes`, then the bytes: fields cannot run together.
+void UpdateField(Sha256* hash, absl::string_view bytes);
 
 // SHA-256 of a file's bytes (32 raw bytes). NOT_FOUND if it does not exist.
 absl::StatusOr<std::string> Sha256OfFile(const std::string& path);

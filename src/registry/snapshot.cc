@@ -10,13 +10,10 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <memory>
 #include <vector>
 
-#include <openssl/evp.h>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 
 namespace kiln::registry {
@@ -118,32 +115,26 @@ absl::Status Walk(const fs::path& root, absl::string_view uri, std::vector<std::
 absl::StatusOr<std::string> DigestTree(const std::string& root) {
   std::vector<std::string> files, dirs;
   KILN_RETURN_IF_ERROR(Walk(root, root, &files, &dirs));
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return absl::InternalError("cannot start SHA-256");
-  }
+  // Per file, in path order: its relative path with a NUL, its size (8 bytes, little-endian), its bytes.
+  Sha256 hash;
   std::vector<char> buffer(1 << 20);
   for (const std::string& rel : files) {
     std::string path = (fs::path(root) / rel).string();
     Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     struct stat st;
     if (fd.get() < 0 || fstat(fd.get(), &st) != 0) return Errno("cannot open", path);
-    unsigned char size[8];
-    for (int i = 0; i < 8; ++i) size[i] = static_cast<unsigned char>(static_cast<uint64_t>(st.st_size) >> (8 * i));
-    EVP_DigestUpdate(ctx.get(), rel.data(), rel.size() + 1);  // with its NUL
-    EVP_DigestUpdate(ctx.get(), size, sizeof(size));
+    hash.Update(rel.data(), rel.size() + 1);  // with its NUL
+    hash.UpdateLittleEndian64(static_cast<uint64_t>(st.st_size));
     while (true) {
       ssize_t n = read(fd.get(), buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return Errno("cannot read", path);
       if (n == 0) break;
-      EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(n));
+      hash.Update(buffer.data(), static_cast<size_t>(n));
     }
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), md, &md_len) != 1) return absl::InternalError("cannot finish SHA-256");
-  return absl::StrCat("sha256:", absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), md_len)));
+  KILN_ASSIGN_OR_RETURN(std::string hex, hash.FinalHex());
+  return absl::StrCat("sha256:", hex);
 }
 
 absl::StatusOr<SnapshotStats> SnapshotTree(const std::string& source, const std::string& dest,
