@@ -21,6 +21,7 @@
 #include "common/errors.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
+#include "common/unique_fd.h"
 #include "nlohmann/json.hpp"
 
 namespace kiln::app {
@@ -76,28 +77,24 @@ absl::Status FolderError(absl::string_view bucket, absl::string_view object) {
 absl::Status WriteAtomically(const std::string& path, absl::string_view bytes, absl::string_view uri) {
   fs::path target(path);
   std::string temp = (target.parent_path() / absl::StrCat(kTempPrefix, "XXXXXX")).string();
-  int fd = ::mkstemp(temp.data());
-  if (fd < 0) return ErrnoError("create a temporary file for", uri, errno);
+  UniqueFd fd(::mkstemp(temp.data()));
+  if (!fd.valid()) return ErrnoError("create a temporary file for", uri, errno);
   auto fail = [&](absl::string_view what) {
     int error = errno;
-    ::close(fd);
+    fd.reset();
     ::unlink(temp.c_str());
     return ErrnoError(what, uri, error);
   };
-  if (::fchmod(fd, 0644) != 0) return fail("set the mode of");
+  if (::fchmod(fd.get(), 0644) != 0) return fail("set the mode of");
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail("write");
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) return fail("sync");
-  if (::close(fd) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return ErrnoError("write", uri, error);
-  }
+  if (::fsync(fd.get()) != 0) return fail("sync");
+  if (fd.Close() != 0) return fail("write");
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int error = errno;
     ::unlink(temp.c_str());

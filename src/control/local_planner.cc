@@ -7,39 +7,36 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/unique_fd.h"
 #include "jobs/machine_types.h"
 #include "jobs/replica_plan.h"
 
 namespace kiln::control {
 
 absl::StatusOr<std::vector<int>> FreeLoopbackPorts(int count) {
-  std::vector<int> fds;
+  // Every socket stays bound until all ports are chosen, so the ports are distinct.
+  std::vector<UniqueFd> fds;
   std::vector<int> ports;
-  absl::Status status;
-  for (int i = 0; i < count && status.ok(); ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-      status = absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
-      break;
-    }
-    fds.push_back(fd);
+  for (int i = 0; i < count; ++i) {
+    UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) return absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
     sockaddr_in addr{};
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     addr.sin_port = 0;
     socklen_t len = sizeof(addr);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      status = absl::UnavailableError(absl::StrCat("cannot find a free port: ", std::strerror(errno)));
-      break;
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      return absl::UnavailableError(absl::StrCat("cannot find a free port: ", std::strerror(errno)));
     }
     ports.push_back(ntohs(addr.sin_port));
+    fds.push_back(std::move(fd));
   }
-  for (int fd : fds) ::close(fd);
-  if (!status.ok()) return status;
   return ports;
 }
 

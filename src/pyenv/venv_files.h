@@ -9,11 +9,13 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/sha256.h"
+#include "common/unique_fd.h"
 
 namespace kiln::pyenv::internal {
 
@@ -33,13 +35,13 @@ class FileLock {
   // Does not wait: nullopt if someone else holds it.
   static absl::StatusOr<std::optional<FileLock>> TryLock(const std::string& path);
 
-  FileLock(FileLock&& other) noexcept;
-  FileLock& operator=(FileLock&& other) noexcept;
-  ~FileLock();
+  FileLock(FileLock&& other) noexcept = default;
+  FileLock& operator=(FileLock&& other) noexcept = default;
+  ~FileLock() = default;  // closing the last descriptor releases the flock
 
  private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
 };
 
 // The last `max_lines` lines of a file, at most `max_bytes` of them ("" if unreadable).
