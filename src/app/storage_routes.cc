@@ -1,7 +1,6 @@
 #include "app/storage_routes.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +19,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/errors.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
+#include "common/unique_fd.h"
 #include "nlohmann/json.hpp"
 
 namespace kiln::app {
@@ -55,20 +56,6 @@ absl::Status CheckWritable(absl::string_view bucket) {
                    "models.upload (`kiln models upload`) instead"));
 }
 
-std::string Sha256Hex(absl::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr) != 1) return "";
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0xf];
-  }
-  return hex;
-}
-
 absl::Status ErrnoError(absl::string_view what, absl::string_view uri, int error) {
   return absl::InternalError(absl::StrCat("cannot ", what, " ", uri, ": ", std::strerror(error)));
 }
@@ -90,28 +77,24 @@ absl::Status FolderError(absl::string_view bucket, absl::string_view object) {
 absl::Status WriteAtomically(const std::string& path, absl::string_view bytes, absl::string_view uri) {
   fs::path target(path);
   std::string temp = (target.parent_path() / absl::StrCat(kTempPrefix, "XXXXXX")).string();
-  int fd = ::mkstemp(temp.data());
-  if (fd < 0) return ErrnoError("create a temporary file for", uri, errno);
+  UniqueFd fd(::mkstemp(temp.data()));
+  if (!fd.valid()) return ErrnoError("create a temporary file for", uri, errno);
   auto fail = [&](absl::string_view what) {
     int error = errno;
-    ::close(fd);
+    fd.reset();
     ::unlink(temp.c_str());
     return ErrnoError(what, uri, error);
   };
-  if (::fchmod(fd, 0644) != 0) return fail("set the mode of");
+  if (::fchmod(fd.get(), 0644) != 0) return fail("set the mode of");
   size_t done = 0;
   while (done < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    ssize_t n = ::write(fd.get(), bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return fail("write");
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0) return fail("sync");
-  if (::close(fd) != 0) {
-    int error = errno;
-    ::unlink(temp.c_str());
-    return ErrnoError("write", uri, error);
-  }
+  if (::fsync(fd.get()) != 0) return fail("sync");
+  if (fd.Close() != 0) return fail("write");
   if (::rename(temp.c_str(), path.c_str()) != 0) {
     int error = errno;
     ::unlink(temp.c_str());
@@ -142,11 +125,10 @@ absl::StatusOr<server::HttpResponse> Put(const storage::ObjectStore& store, cons
   }
   // The folders now exist: resolve again so a symlink planted meanwhile cannot lead outside.
   KILN_ASSIGN_OR_RETURN(path, store.ToLocalPath(uri, "object"));
+  KILN_ASSIGN_OR_RETURN(std::string sha256, Sha256Hex(request.body));
   KILN_RETURN_IF_ERROR(WriteAtomically(path, request.body, uri));
   server::HttpResponse response;
-  response.body =
-      json{{"name", uri}, {"size", static_cast<int64_t>(request.body.size())}, {"sha256", Sha256Hex(request.body)}}
-          .dump(2);
+  response.body = json{{"name", uri}, {"size", static_cast<int64_t>(request.body.size())}, {"sha256", sha256}}.dump(2);
   return response;
 }
 

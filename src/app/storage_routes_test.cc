@@ -58,7 +58,8 @@ TEST_F(StorageRoutesTest, PutGetDeleteRoundTrip) {
   json answer = Json(put);
   EXPECT_EQ(answer["name"], "gs://my-bucket/models/v1/model.bin");
   EXPECT_EQ(answer["size"], 11);
-  EXPECT_EQ(answer["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(answer["sha256"],
+            "44ad66c24dd5d6e2500ff3285abc38af94707b6916ce20c07338405ba1de6e14");  // sha256 of the bytes
   EXPECT_TRUE(fs::is_regular_file(Local("my-bucket/models/v1/model.bin")));
   // No temporary files are left behind.
   EXPECT_EQ(std::distance(fs::directory_iterator(Local("my-bucket/models/v1")), fs::directory_iterator()), 1);

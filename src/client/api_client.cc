@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/client_config.h"
+#include "client/proto_io.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
 
@@ -154,15 +155,14 @@ struct ApiClient::Impl {
     return raw;
   }
 
-  absl::StatusOr<json> Send(Method method, absl::string_view path, const std::optional<json>& body,
+  absl::StatusOr<json> Send(Method method, absl::string_view path, const google::protobuf::Message* body,
                             const QueryParams& query) {
     KILN_ASSIGN_OR_RETURN(std::string target, Target(path, query));
-    const std::string payload = body.has_value() ? body->dump(-1, ' ', false, json::error_handler_t::replace) : "";
+    const std::string payload = body != nullptr ? RequestJson(*body) : "";
     httplib::Result result = [&] {
       switch (method) {
         case Method::kPost:
-          return body.has_value() ? http.Post(target, Headers(), payload, "application/json")
-                                  : http.Post(target, Headers());
+          return http.Post(target, Headers(), payload, "application/json");
         case Method::kDelete:
           return http.Delete(target, Headers());
         case Method::kGet:
@@ -223,16 +223,16 @@ ApiClient& ApiClient::operator=(ApiClient&&) noexcept = default;
 ApiClient::~ApiClient() = default;
 
 absl::StatusOr<json> ApiClient::Get(absl::string_view path, const QueryParams& query) {
-  return impl_->Send(Method::kGet, path, std::nullopt, query);
+  return impl_->Send(Method::kGet, path, nullptr, query);
 }
 
-absl::StatusOr<json> ApiClient::Post(absl::string_view path, const std::optional<json>& body,
+absl::StatusOr<json> ApiClient::Post(absl::string_view path, const google::protobuf::Message& body,
                                      const QueryParams& query) {
-  return impl_->Send(Method::kPost, path, body, query);
+  return impl_->Send(Method::kPost, path, &body, query);
 }
 
 absl::StatusOr<json> ApiClient::Delete(absl::string_view path, const QueryParams& query) {
-  return impl_->Send(Method::kDelete, path, std::nullopt, query);
+  return impl_->Send(Method::kDelete, path, nullptr, query);
 }
 
 absl::StatusOr<RawResponse> ApiClient::GetRaw(absl::string_view path, const QueryParams& query) {

@@ -2,7 +2,10 @@
 #define KILN_CLIENT_API_CLIENT_H_
 
 // A thin JSON-over-HTTP client for kiln's Vertex AI v1 REST surface
-// (cpp-httplib underneath; httplib.h stays out of this header).
+// (cpp-httplib underneath; httplib.h stays out of this header). Request
+// bodies are protobuf messages, printed by the server's codec (proto_io.h);
+// answers come back as JSON, to be printed as received or read into messages
+// with ReadAnswer.
 
 #include <memory>
 #include <optional>
@@ -13,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
 
 namespace kiln::client {
@@ -59,8 +63,9 @@ class ApiClient {
   //  - no answer: UNAVAILABLE naming the endpoint and suggesting `kiln serve`
   //    (connection refused / timed out), or UNAVAILABLE for a broken exchange.
   absl::StatusOr<nlohmann::json> Get(absl::string_view path, const QueryParams& query = {});
-  // `body`, when given, is sent as application/json; else the body is empty.
-  absl::StatusOr<nlohmann::json> Post(absl::string_view path, const std::optional<nlohmann::json>& body = std::nullopt,
+  // `body` is sent as application/json, as RequestJson prints it (a request
+  // without fields, e.g. google.protobuf.Empty, is "{}").
+  absl::StatusOr<nlohmann::json> Post(absl::string_view path, const google::protobuf::Message& body,
                                       const QueryParams& query = {});
   absl::StatusOr<nlohmann::json> Delete(absl::string_view path, const QueryParams& query = {});
 

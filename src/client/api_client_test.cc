@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/client_test_util.h"
 #include "gmock/gmock.h"
+#include "google/cloud/aiplatform/v1/job_service.pb.h"
 #include "gtest/gtest.h"
 
 namespace kiln::client {
@@ -152,7 +153,8 @@ TEST_F(ApiClientTest, NonJsonSuccessIsInternal) {
 
 TEST_F(ApiClientTest, PostSendsJsonBody) {
   ApiClient client = Client("t");
-  absl::StatusOr<json> answer = client.Post("/v1/jobs/1:cancel", json::object());
+  absl::StatusOr<json> answer =
+      client.Post("/v1/jobs/1:cancel", google::cloud::aiplatform::v1::CancelCustomJobRequest());
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(*answer, json({{"received", true}}));
   std::lock_guard<std::mutex> lock(seen_.mu);

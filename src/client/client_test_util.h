@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/unique_fd.h"
 
 namespace kiln::client {
 
@@ -74,27 +75,22 @@ inline void ReplyText(httplib::Response& res, const std::string& body,
 class RefusingPort {
  public:
   RefusingPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    fd_.reset(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t length = sizeof(address);
-    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+    if (fd_.valid() && bind(fd_.get(), reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0 &&
+        getsockname(fd_.get(), reinterpret_cast<sockaddr*>(&address), &length) == 0) {
       port_ = ntohs(address.sin_port);
     }
   }
-  ~RefusingPort() {
-    if (fd_ >= 0) close(fd_);
-  }
-  RefusingPort(const RefusingPort&) = delete;
-  RefusingPort& operator=(const RefusingPort&) = delete;
 
   int port() const { return port_; }
   std::string endpoint() const { return absl::StrCat("http://127.0.0.1:", port_); }
 
  private:
-  int fd_ = -1;
+  UniqueFd fd_;
   int port_ = 0;
 };
 

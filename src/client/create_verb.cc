@@ -6,15 +6,15 @@
 #include "absl/strings/str_cat.h"
 #include "client/command_support.h"
 #include "client/custom_job_verbs.h"
+#include "client/proto_io.h"
 #include "client/resources.h"
+#include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "nlohmann/json.hpp"
 
 namespace kiln::client {
-namespace {
 
 using nlohmann::json;
-
-}  // namespace
+namespace v1 = google::cloud::aiplatform::v1;
 
 int RunCreate(const NounSpec& noun, const ConfigFlags& flags, const CreateArgs& args, std::ostream& out,
               std::ostream& err) {
@@ -27,7 +27,7 @@ int RunCreate(const NounSpec& noun, const ConfigFlags& flags, const CreateArgs& 
   if (!parent.ok()) {
     return ReportError(noun.name, kVerb, parent.status(), kExitUsage, err);
   }
-  absl::StatusOr<json> body = BuildCustomJob(args.job);
+  absl::StatusOr<v1::CustomJob> body = BuildCustomJob(args.job);
   if (!body.ok()) {
     return ReportError(noun.name, kVerb, body.status(), kExitUsage, err);
   }
@@ -35,12 +35,13 @@ int RunCreate(const NounSpec& noun, const ConfigFlags& flags, const CreateArgs& 
   if (!created.ok()) {
     return ReportError(noun.name, kVerb, created.status(), kExitApiError, err);
   }
-  auto name_it = created->find("name");
-  if (name_it == created->end() || !name_it->is_string()) {
+  absl::StatusOr<v1::CustomJob> job = ReadAnswer<v1::CustomJob>(*created, "customJobs.create");
+  if (!job.ok()) return ReportError(noun.name, kVerb, job.status(), kExitApiError, err);
+  if (job->name().empty()) {
     return ReportError(noun.name, kVerb, absl::InternalError("the server's answer to create has no job name"),
                        kExitApiError, err);
   }
-  const std::string name = name_it->get<std::string>();
+  const std::string name = job->name();
   const std::string id(LastSegment(name));
   const std::string extra = SameTargetFlags(flags);
   err << "CustomJob [" << name << "] is submitted successfully.\n\n"

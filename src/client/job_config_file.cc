@@ -11,7 +11,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/proto_io.h"
 #include "common/status_macros.h"
+#include "protojson/json_codec.h"
 
 namespace kiln::client {
 namespace {
@@ -132,7 +134,7 @@ json CamelCaseKeys(const json& value) {
   return object;
 }
 
-absl::StatusOr<json> LoadJobSpecFile(absl::string_view path) {
+absl::StatusOr<google::cloud::aiplatform::v1::CustomJobSpec> LoadJobSpecFile(absl::string_view path) {
   const std::string file(path);
   std::ifstream in(file, std::ios::binary);
   if (!in) {
@@ -162,12 +164,18 @@ absl::StatusOr<json> LoadJobSpecFile(absl::string_view path) {
                                                    "...)"));
   }
   spec = CamelCaseKeys(spec);
-  if (spec.contains("jobSpec")) {
+  if (spec.contains(JsonKey<google::cloud::aiplatform::v1::CustomJob>(
+          google::cloud::aiplatform::v1::CustomJob::kJobSpecFieldNumber))) {
     return absl::InvalidArgumentError(absl::StrCat("--config file ", file,
                                                    " holds a whole CustomJob; --config takes a CustomJobSpec (the "
                                                    "contents of jobSpec), as gcloud's does"));
   }
-  return spec;
+  google::cloud::aiplatform::v1::CustomJobSpec message;
+  absl::Status parsed = protojson::ParseJsonDocumentToMessage(spec, &message);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--config file ", file, ": ", parsed.message()));
+  }
+  return message;
 }
 
 }  // namespace kiln::client

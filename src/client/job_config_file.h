@@ -2,11 +2,11 @@
 #define KILN_CLIENT_JOB_CONFIG_FILE_H_
 
 // `kiln custom-jobs create --config FILE`: reading a CustomJobSpec written in
-// YAML or JSON, with camelCase or snake_case keys, into JSON with the REST
-// (camelCase) spelling.
+// YAML or JSON, with camelCase or snake_case keys, into a CustomJobSpec.
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "google/cloud/aiplatform/v1/custom_job.pb.h"
 #include "nlohmann/json.hpp"
 
 namespace kiln::client {
@@ -24,10 +24,14 @@ absl::StatusOr<nlohmann::json> YamlTextToJson(absl::string_view text);
 nlohmann::json CamelCaseKeys(const nlohmann::json& value);
 
 // Reads `path` as a CustomJobSpec: JSON when the text starts with '{' (after
-// whitespace), YAML otherwise; keys camelCased (CamelCaseKeys). Errors, all
-// naming the file: NOT_FOUND (missing or unreadable), INVALID_ARGUMENT
-// (malformed, not a mapping, or a whole CustomJob, i.e. with a jobSpec key).
-absl::StatusOr<nlohmann::json> LoadJobSpecFile(absl::string_view path);
+// whitespace), YAML otherwise; keys camelCased (CamelCaseKeys), then parsed
+// with the server's codec (protojson), so the file is checked as strictly as
+// a request body. Errors, all naming the file: NOT_FOUND (missing or
+// unreadable), INVALID_ARGUMENT (malformed, not a mapping, a whole CustomJob,
+// i.e. with a jobSpec key, or not a CustomJobSpec: the codec's message with
+// the field's path, e.g. `workerPoolSpecs[0].replicaCount: invalid value
+// "x": expected an integer` or Google's `Unknown name "foo"`).
+absl::StatusOr<google::cloud::aiplatform::v1::CustomJobSpec> LoadJobSpecFile(absl::string_view path);
 
 }  // namespace kiln::client
 

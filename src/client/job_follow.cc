@@ -8,21 +8,40 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "client/proto_io.h"
 #include "client/resources.h"
 #include "common/status_macros.h"
+#include "google/cloud/aiplatform/v1/custom_job.pb.h"
+#include "google/cloud/aiplatform/v1/job_state.pb.h"
 
 namespace kiln::client {
 namespace {
 
+namespace v1 = google::cloud::aiplatform::v1;
 using nlohmann::json;
 
 constexpr size_t kMaxReplicasShown = 4;
 
-// JobState names by number (job_state.proto).
-constexpr const char* kJobStates[] = {"JOB_STATE_UNSPECIFIED", "JOB_STATE_QUEUED",    "JOB_STATE_PENDING",
-                                      "JOB_STATE_RUNNING",     "JOB_STATE_SUCCEEDED", "JOB_STATE_FAILED",
-                                      "JOB_STATE_CANCELLING",  "JOB_STATE_CANCELLED", "JOB_STATE_PAUSED",
-                                      "JOB_STATE_EXPIRED",     "JOB_STATE_UPDATING",  "JOB_STATE_PARTIALLY_SUCCEEDED"};
+// The state's name; "" when unset, its number when this client's protos do not name it.
+std::string StateName(const v1::CustomJob& job) {
+  if (job.state() == v1::JOB_STATE_UNSPECIFIED) return "";
+  const std::string& name = v1::JobState_Name(job.state());
+  return name.empty() ? absl::StrCat(static_cast<int>(job.state())) : name;
+}
+
+bool IsFinal(const v1::CustomJob& job) {
+  switch (job.state()) {
+    case v1::JOB_STATE_SUCCEEDED:
+    case v1::JOB_STATE_FAILED:
+    case v1::JOB_STATE_CANCELLED:
+    case v1::JOB_STATE_PAUSED:
+    case v1::JOB_STATE_EXPIRED:
+    case v1::JOB_STATE_PARTIALLY_SUCCEEDED:
+      return true;
+    default:
+      return false;
+  }
+}
 
 bool IsMissingRoute(const absl::Status& status) {
   return status.code() == absl::StatusCode::kNotFound || status.code() == absl::StatusCode::kUnimplemented;
@@ -86,42 +105,22 @@ class ProgressPrinter {
 }  // namespace
 
 std::string JobStateName(const json& job) {
-  auto it = job.find("state");
-  if (it == job.end()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer()) {
-    const int64_t value = it->get<int64_t>();
-    if (value >= 0 && value < static_cast<int64_t>(std::size(kJobStates))) {
-      return kJobStates[value];
-    }
-    return absl::StrCat(value);
-  }
-  return "";
+  absl::StatusOr<v1::CustomJob> read = ReadAnswer<v1::CustomJob>(job, "customJobs.get");
+  return read.ok() ? StateName(*read) : "";
 }
 
 bool IsFinalJob(const json& job) {
-  const std::string state = JobStateName(job);
-  return state == "JOB_STATE_SUCCEEDED" || state == "JOB_STATE_FAILED" || state == "JOB_STATE_CANCELLED" ||
-         state == "JOB_STATE_PAUSED" || state == "JOB_STATE_EXPIRED" || state == "JOB_STATE_PARTIALLY_SUCCEEDED";
+  absl::StatusOr<v1::CustomJob> read = ReadAnswer<v1::CustomJob>(job, "customJobs.get");
+  return read.ok() && IsFinal(*read);
 }
 
-absl::Status JobOutcome(const json& job) {
-  const std::string state = JobStateName(job);
-  if (state == "JOB_STATE_SUCCEEDED") return absl::OkStatus();
-  const std::string name = StringField(job, "name");
-  auto error = job.find("error");
-  if (error != job.end() && error->is_object()) {
-    absl::StatusCode code = absl::StatusCode::kUnknown;
-    auto c = error->find("code");
-    if (c != error->end() && c->is_number_integer()) {
-      const int value = c->get<int>();
-      if (value > 0 && value <= 16) code = static_cast<absl::StatusCode>(value);
-    }
-    std::string message = StringField(*error, "message");
-    if (message.empty()) message = absl::StrCat("job ended in state ", state);
-    return absl::Status(code, message);
-  }
-  return absl::UnknownError(absl::StrCat("CustomJob [", name, "] ended in state ", state.empty() ? "UNKNOWN" : state));
+absl::Status JobOutcome(const json& answer) {
+  KILN_ASSIGN_OR_RETURN(v1::CustomJob job, ReadAnswer<v1::CustomJob>(answer, "customJobs.get"));
+  if (job.state() == v1::JOB_STATE_SUCCEEDED) return absl::OkStatus();
+  const std::string state = StateName(job);
+  if (job.has_error()) return FromRpcStatus(job.error(), absl::StrCat("job ended in state ", state));
+  return absl::UnknownError(
+      absl::StrCat("CustomJob [", job.name(), "] ended in state ", state.empty() ? "UNKNOWN" : state));
 }
 
 absl::StatusOr<std::optional<json>> FetchKilnStatus(ApiClient& client, absl::string_view name) {
@@ -185,6 +184,11 @@ absl::StatusOr<json> FollowJob(ApiClient& client, absl::string_view name, const 
       printer.Finish();
       return job.status();
     }
+    absl::StatusOr<v1::CustomJob> read = ReadAnswer<v1::CustomJob>(*job, "customJobs.get");
+    if (!read.ok()) {
+      printer.Finish();
+      return read.status();
+    }
     std::optional<json> kiln_status;
     if (replicas_route) {
       absl::StatusOr<std::optional<json>> fetched = FetchKilnStatus(client, name);
@@ -195,13 +199,13 @@ absl::StatusOr<json> FollowJob(ApiClient& client, absl::string_view name, const 
     }
     const absl::Time now = absl::Now();
     printer.Show(ProgressLine(*job, kiln_status, now - start), ProgressLine(*job, kiln_status, absl::ZeroDuration()));
-    if (IsFinalJob(*job)) {
+    if (IsFinal(*read)) {
       printer.Finish();
       return job;
     }
     if (limited && now >= deadline) {
       printer.Finish();
-      return absl::DeadlineExceededError(absl::StrCat("CustomJob [", name, "] is still ", JobStateName(*job), " after ",
+      return absl::DeadlineExceededError(absl::StrCat("CustomJob [", name, "] is still ", StateName(*read), " after ",
                                                       absl::FormatDuration(options.timeout),
                                                       "; wait again or raise --timeout"));
     }

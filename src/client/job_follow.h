@@ -17,8 +17,10 @@
 
 namespace kiln::client {
 
-// The job's `state` as a JobState name ("JOB_STATE_RUNNING"); integer enums
-// are mapped to their names; "" when absent.
+// The answer read as a CustomJob (proto_io.h ReadAnswer). Its `state` as a
+// JobState name ("JOB_STATE_RUNNING", from a name or an integer; a number
+// this client's protos do not name as that number); "" when absent,
+// unspecified or when the answer is not a CustomJob.
 std::string JobStateName(const nlohmann::json& job);
 
 // Whether the job's state is final: SUCCEEDED, FAILED, CANCELLED, PAUSED,
@@ -26,7 +28,8 @@ std::string JobStateName(const nlohmann::json& job);
 bool IsFinalJob(const nlohmann::json& job);
 
 // OK for a SUCCEEDED job; else the job's `error` (google.rpc.Status: code and
-// message) as a Status, or UNKNOWN "... ended in state S" without one.
+// message) as a Status, or UNKNOWN "... ended in state S" without one;
+// INTERNAL when the answer is not a CustomJob.
 absl::Status JobOutcome(const nlohmann::json& job);
 
 // GET /kiln/v1/{name}/replicas. nullopt when the server does not have the
@@ -53,8 +56,8 @@ struct FollowOptions {
 // (IsFinalJob), printing ProgressLine to `err` after each answer, and returns
 // the final job. A server without the :wait route (NOT_FOUND/UNIMPLEMENTED
 // while GET /v1/{name} works) is polled with GET /v1/{name} instead.
-// DEADLINE_EXCEEDED naming the last state when `timeout` passes; API errors
-// as is.
+// DEADLINE_EXCEEDED naming the last state when `timeout` passes; INTERNAL
+// for an answer that is not a CustomJob; API errors as is.
 absl::StatusOr<nlohmann::json> FollowJob(ApiClient& client, absl::string_view name, const FollowOptions& options,
                                          std::ostream& err);
 

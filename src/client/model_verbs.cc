@@ -13,6 +13,7 @@
 #include "absl/time/clock.h"
 #include "client/command_support.h"
 #include "client/pipeline_flags.h"
+#include "client/proto_io.h"
 #include "client/resources.h"
 #include "client/worker_pool_flags.h"
 #include "common/status_macros.h"
@@ -20,32 +21,8 @@
 namespace kiln::client {
 namespace {
 
+namespace v1 = google::cloud::aiplatform::v1;
 using nlohmann::json;
-
-std::string Text(const json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
-}
-
-bool IsDone(const json& operation) {
-  auto it = operation.find("done");
-  return it != operation.end() && it->is_boolean() && it->get<bool>();
-}
-
-// A finished Operation's `error` as a Status (OK without one).
-absl::Status OperationStatus(const json& operation) {
-  auto it = operation.find("error");
-  if (it == operation.end() || !it->is_object()) return absl::OkStatus();
-  absl::StatusCode code = absl::StatusCode::kUnknown;
-  if (auto c = it->find("code"); c != it->end() && c->is_number_integer()) {
-    const int value = c->get<int>();
-    if (value > 0 && value <= 16) code = static_cast<absl::StatusCode>(value);
-  }
-  std::string message = Text(*it, "message");
-  if (message.empty()) message = "the operation failed";
-  return absl::Status(code, message);
-}
 
 absl::Status NeedsVersion(absl::string_view verb, absl::string_view id) {
   return absl::InvalidArgumentError(
@@ -92,7 +69,12 @@ int RunModelVersions(const NounSpec& noun, const ConfigFlags& flags, absl::strin
     if (!page.ok()) {
       return ReportError(noun.name, kVerb, page.status(), kExitApiError, err);
     }
-    if (auto models = page->find("models"); models != page->end() && models->is_array()) {
+    absl::StatusOr<v1::ListModelVersionsResponse> read =
+        ReadAnswer<v1::ListModelVersionsResponse>(*page, "listVersions");
+    if (!read.ok()) return ReportError(noun.name, kVerb, read.status(), kExitApiError, err);
+    // The versions are printed as the server sent them.
+    const std::string key = JsonKey<v1::ListModelVersionsResponse>(v1::ListModelVersionsResponse::kModelsFieldNumber);
+    if (auto models = page->find(key); models != page->end() && models->is_array()) {
       for (const json& model : *models) {
         if (args.limit > 0 && versions.size() >= static_cast<size_t>(args.limit)) {
           break;
@@ -100,7 +82,7 @@ int RunModelVersions(const NounSpec& noun, const ConfigFlags& flags, absl::strin
         versions.push_back(model);
       }
     }
-    token = Text(*page, "nextPageToken");
+    token = read->next_page_token();
     if (!token.empty() && !seen_tokens.insert(token).second) {
       return ReportError(noun.name, kVerb,
                          absl::InternalError(absl::StrCat("the server repeated the page token ", token)), kExitApiError,
@@ -150,8 +132,9 @@ int RunMergeVersionAliases(const NounSpec& noun, const ConfigFlags& flags, absl:
   if (!checked.ok()) return usage(checked);
   Target target = OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kYaml, err);
   if (!target.session.has_value()) return target.exit_code;
-  absl::StatusOr<json> model =
-      target.session->client.Post(MethodPath(target.name, "mergeVersionAliases"), json{{"versionAliases", list}});
+  v1::MergeVersionAliasesRequest request;  // `name` is the path's.
+  SetStrings(list, request.mutable_version_aliases());
+  absl::StatusOr<json> model = target.session->client.Post(MethodPath(target.name, "mergeVersionAliases"), request);
   if (!model.ok()) {
     return ReportError(noun.name, kVerb, model.status(), kExitApiError, err);
   }
@@ -162,7 +145,8 @@ int RunMergeVersionAliases(const NounSpec& noun, const ConfigFlags& flags, absl:
   return kExitOk;
 }
 
-absl::StatusOr<json> BuildUploadModelRequest(const ModelUploadArgs& args, absl::string_view location) {
+absl::StatusOr<v1::UploadModelRequest> BuildUploadModelRequest(const ModelUploadArgs& args,
+                                                               absl::string_view location) {
   if (args.display_name.empty()) {
     return absl::InvalidArgumentError("--display-name is required");
   }
@@ -174,32 +158,35 @@ absl::StatusOr<json> BuildUploadModelRequest(const ModelUploadArgs& args, absl::
         "give --artifact-uri (where the model files are) and/or "
         "--container-image-uri (the serving image)");
   }
-  json model = {{"displayName", args.display_name}};
-  if (!args.artifact_uri.empty()) model["artifactUri"] = args.artifact_uri;
+  v1::UploadModelRequest request;
+  v1::Model& model = *request.mutable_model();
+  model.set_display_name(args.display_name);
+  if (!args.artifact_uri.empty()) model.set_artifact_uri(args.artifact_uri);
   if (!args.container_image_uri.empty()) {
-    model["containerSpec"] = {{"imageUri", args.container_image_uri}};
+    model.mutable_container_spec()->set_image_uri(args.container_image_uri);
   }
-  if (!args.description.empty()) model["description"] = args.description;
+  if (!args.description.empty()) model.set_description(args.description);
   if (!args.version_aliases.empty()) {
     const std::vector<std::string> aliases = SplitListFlag(args.version_aliases);
     KILN_RETURN_IF_ERROR(CheckVersionAliases("--version-aliases", aliases, false));
-    model["versionAliases"] = aliases;
+    SetStrings(aliases, model.mutable_version_aliases());
   }
   if (!args.labels.empty()) {
-    KILN_ASSIGN_OR_RETURN(model["labels"], ParseLabels(args.labels));
+    KILN_ASSIGN_OR_RETURN(auto labels, ParseLabels(args.labels));
+    model.mutable_labels()->insert(labels.begin(), labels.end());
   }
-  json request = {{"model", std::move(model)}};
   if (!args.parent_model.empty() && !args.model_id.empty()) {
     return absl::InvalidArgumentError(
         "--parent-model and --model-id exclude each other (a new version "
         "joins the parent's ID)");
   }
   if (!args.parent_model.empty()) {
-    KILN_ASSIGN_OR_RETURN(request["parentModel"], ExpandModelName("--parent-model", location, args.parent_model));
+    KILN_ASSIGN_OR_RETURN(*request.mutable_parent_model(),
+                          ExpandModelName("--parent-model", location, args.parent_model));
   }
   if (!args.model_id.empty()) {
     KILN_RETURN_IF_ERROR(CheckModelId(args.model_id));
-    request["modelId"] = args.model_id;
+    request.set_model_id(args.model_id);
   }
   return request;
 }
@@ -218,14 +205,18 @@ int RunModelUpload(const NounSpec& noun, const ConfigFlags& flags, const ModelUp
   if (!session.ok()) return usage(session.status());
   absl::StatusOr<std::string> parent = LocationName(session->config);
   if (!parent.ok()) return usage(parent.status());
-  absl::StatusOr<json> body = BuildUploadModelRequest(args, *parent);
+  absl::StatusOr<v1::UploadModelRequest> body = BuildUploadModelRequest(args, *parent);
   if (!body.ok()) return usage(body.status());
-  absl::StatusOr<json> operation =
+  absl::StatusOr<json> answer =
       session->client.Post(absl::StrCat(CollectionPath(*parent, noun.collection), ":upload"), *body);
-  if (!operation.ok()) return api_error(operation.status());
+  if (!answer.ok()) return api_error(answer.status());
+  google::longrunning::Operation operation;
+  v1::UploadModelResponse response;
+  absl::Status read = ReadOperation(*answer, "models.upload", &operation, &response);
+  if (!read.ok()) return api_error(read);
   const absl::Time deadline = absl::Now() + args.timeout;
-  while (!IsDone(*operation)) {
-    const std::string name = Text(*operation, "name");
+  while (!operation.done()) {
+    const std::string& name = operation.name();
     if (name.empty()) {
       return api_error(absl::InternalError("the server's upload operation is not done and has no name"));
     }
@@ -235,28 +226,27 @@ int RunModelUpload(const NounSpec& noun, const ConfigFlags& flags, const ModelUp
                                                                 "; see kiln operations wait ", name)));
     }
     absl::SleepFor(std::min(args.poll_interval, deadline - absl::Now()));
-    operation = session->client.Get(ResourcePath(name));
-    if (!operation.ok()) return api_error(operation.status());
+    answer = session->client.Get(ResourcePath(name));
+    if (!answer.ok()) return api_error(answer.status());
+    read = ReadOperation(*answer, "operations.get", &operation, &response);
+    if (!read.ok()) return api_error(read);
   }
-  absl::Status failed = OperationStatus(*operation);
+  absl::Status failed = OperationError(operation, "the operation failed");
   if (!failed.ok()) return api_error(failed);
-  json response = json::object();
-  if (auto it = operation->find("response"); it != operation->end() && it->is_object()) {
-    response = *it;
-  }
-  const std::string model = Text(response, "model");
-  const std::string version = Text(response, "modelVersionId");
-  if (model.empty()) {
+  if (response.model().empty()) {
     return api_error(absl::InternalError("the finished upload operation names no model (response.model)"));
   }
-  err << "Model: " << model;
-  if (!version.empty()) err << " version " << version;
+  err << "Model: " << response.model();
+  if (!response.model_version_id().empty()) err << " version " << response.model_version_id();
   err << "\n";
   if (flags.format.empty()) {
-    out << model << "\n";
+    out << response.model() << "\n";
     return kExitOk;
   }
-  absl::Status printed = PrintResource(response, noun.columns, session->format, out);
+  // The response as the server sent it (with its "@type").
+  const json& sent =
+      (*answer)[JsonKey<google::longrunning::Operation>(google::longrunning::Operation::kResponseFieldNumber)];
+  absl::Status printed = PrintResource(sent, noun.columns, session->format, out);
   if (!printed.ok()) return api_error(printed);
   return kExitOk;
 }

@@ -19,7 +19,7 @@
 #include "client/nouns.h"
 #include "client/output.h"
 #include "client/verbs.h"
-#include "nlohmann/json.hpp"
+#include "google/cloud/aiplatform/v1/model_service.pb.h"
 
 namespace kiln::client {
 
@@ -59,10 +59,12 @@ struct ModelUploadArgs {
   absl::Duration poll_interval = absl::Seconds(1);
 };
 
-// The UploadModelRequest body {"model": {...}, "parentModel"?, "modelId"?}.
-// Needs --display-name and at least one of --artifact-uri and
-// --container-image-uri; `location` expands a --parent-model ID.
-absl::StatusOr<nlohmann::json> BuildUploadModelRequest(const ModelUploadArgs& args, absl::string_view location);
+// The UploadModelRequest body {"model": {...}, "parentModel"?, "modelId"?}
+// (its `parent` is the path's). Needs --display-name and at least one of
+// --artifact-uri and --container-image-uri; `location` expands a
+// --parent-model ID.
+absl::StatusOr<google::cloud::aiplatform::v1::UploadModelRequest> BuildUploadModelRequest(const ModelUploadArgs& args,
+                                                                                          absl::string_view location);
 
 // POST /v1/{parent}/models:upload, then polls GET /v1/{operation} until it is
 // done. stdout: the model's name (or operation.response in --format when

@@ -1,28 +1,32 @@
 #include "client/pipeline_flags.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "client/proto_io.h"
 #include "client/worker_pool_flags.h"
 #include "common/status_macros.h"
 
 namespace kiln::client {
 namespace {
 
-using nlohmann::json;
+namespace v1 = google::cloud::aiplatform::v1;
 
 absl::Status Usage(absl::string_view message) { return absl::InvalidArgumentError(message); }
 
 bool IsIdChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_'; }
 
 // ParseLabels reports errors as "--labels: ..."; rename the flag.
-absl::StatusOr<json> ParseLabelsFlag(absl::string_view flag, absl::string_view text) {
-  absl::StatusOr<json> labels = ParseLabels(text);
+absl::StatusOr<std::map<std::string, std::string>> ParseLabelsFlag(absl::string_view flag, absl::string_view text) {
+  absl::StatusOr<std::map<std::string, std::string>> labels = ParseLabels(text);
   if (labels.ok() || flag == "--labels") return labels;
   std::string message(labels.status().message());
   absl::string_view rest = message;
@@ -38,49 +42,55 @@ bool WantsModel(const PipelineFlags& flags) {
          !flags.version_aliases.empty() || !flags.model_labels.empty() || !flags.artifact_uri.empty();
 }
 
-absl::StatusOr<json> BuildModelToUpload(const PipelineFlags& flags) {
-  json model = {{"displayName", flags.model_display_name.empty() ? flags.display_name : flags.model_display_name}};
-  if (!flags.model_description.empty()) {
-    model["description"] = flags.model_description;
-  }
+absl::StatusOr<v1::Model> BuildModelToUpload(const PipelineFlags& flags) {
+  v1::Model model;
+  model.set_display_name(flags.model_display_name.empty() ? flags.display_name : flags.model_display_name);
+  if (!flags.model_description.empty()) model.set_description(flags.model_description);
   if (!flags.model_serving_container_image_uri.empty()) {
-    model["containerSpec"] = {{"imageUri", flags.model_serving_container_image_uri}};
+    model.mutable_container_spec()->set_image_uri(flags.model_serving_container_image_uri);
   }
-  if (!flags.artifact_uri.empty()) model["artifactUri"] = flags.artifact_uri;
+  if (!flags.artifact_uri.empty()) model.set_artifact_uri(flags.artifact_uri);
   if (!flags.version_aliases.empty()) {
     const std::vector<std::string> aliases = SplitListFlag(flags.version_aliases);
     KILN_RETURN_IF_ERROR(CheckVersionAliases("--version-aliases", aliases, false));
-    model["versionAliases"] = aliases;
+    SetStrings(aliases, model.mutable_version_aliases());
   }
   if (!flags.model_labels.empty()) {
-    KILN_ASSIGN_OR_RETURN(model["labels"], ParseLabelsFlag("--model-labels", flags.model_labels));
+    KILN_ASSIGN_OR_RETURN(auto labels, ParseLabelsFlag("--model-labels", flags.model_labels));
+    model.mutable_labels()->insert(labels.begin(), labels.end());
   }
   return model;
 }
 
-// The task part of a worker pool: containerSpec or pythonPackageSpec.
-json TaskSpec(const PipelineFlags& flags, PipelineSource source, const std::optional<StagedScript>& script) {
-  json spec;
-  switch (source) {
-    case PipelineSource::kContainer:
-      spec = {{"imageUri", flags.container_image_uri}};
-      if (!flags.command.empty()) spec["command"] = SplitListFlag(flags.command);
-      break;
-    case PipelineSource::kPythonPackage:
-      spec = {{"executorImageUri", flags.container_uri},
-              {"packageUris", SplitListFlag(flags.python_package_uris)},
-              {"pythonModule", flags.python_module}};
-      break;
-    case PipelineSource::kScript:
-      spec = {{"executorImageUri", flags.container_uri},
-              {"packageUris", json::array({script->package_uri})},
-              {"pythonModule", script->python_module}};
-      break;
+// The task part of every worker pool: containerSpec or pythonPackageSpec, with
+// the args and environment.
+void SetTask(const PipelineFlags& flags, PipelineSource source, const std::optional<StagedScript>& script,
+             const std::vector<v1::EnvVar>& env, v1::WorkerPoolSpec* pool) {
+  google::protobuf::RepeatedPtrField<std::string>* args = nullptr;
+  google::protobuf::RepeatedPtrField<v1::EnvVar>* env_field = nullptr;
+  if (source == PipelineSource::kContainer) {
+    v1::ContainerSpec* spec = pool->mutable_container_spec();
+    spec->set_image_uri(flags.container_image_uri);
+    if (!flags.command.empty()) SetStrings(SplitListFlag(flags.command), spec->mutable_command());
+    args = spec->mutable_args();
+    env_field = spec->mutable_env();
+  } else {
+    v1::PythonPackageSpec* spec = pool->mutable_python_package_spec();
+    spec->set_executor_image_uri(flags.container_uri);
+    if (source == PipelineSource::kScript) {
+      spec->add_package_uris(script->package_uri);
+      spec->set_python_module(script->python_module);
+    } else {
+      SetStrings(SplitListFlag(flags.python_package_uris), spec->mutable_package_uris());
+      spec->set_python_module(flags.python_module);
+    }
+    args = spec->mutable_args();
+    env_field = spec->mutable_env();
   }
-  std::vector<std::string> args = SplitListFlag(flags.args);
-  args.insert(args.end(), flags.arg.begin(), flags.arg.end());
-  if (!args.empty()) spec["args"] = std::move(args);
-  return spec;
+  std::vector<std::string> all_args = SplitListFlag(flags.args);
+  all_args.insert(all_args.end(), flags.arg.begin(), flags.arg.end());
+  SetStrings(all_args, args);
+  for (const v1::EnvVar& entry : env) *env_field->Add() = entry;
 }
 
 }  // namespace
@@ -190,8 +200,8 @@ absl::Status CheckModelId(absl::string_view model_id) {
                             "with a digit or '-'"));
 }
 
-absl::StatusOr<json> BuildTrainingPipeline(const PipelineFlags& flags, absl::string_view location,
-                                           const std::optional<StagedScript>& script) {
+absl::StatusOr<v1::TrainingPipeline> BuildTrainingPipeline(const PipelineFlags& flags, absl::string_view location,
+                                                           const std::optional<StagedScript>& script) {
   if (flags.display_name.empty()) return Usage("--display-name is required");
   if (flags.display_name.size() > 128) {
     return Usage("--display-name must be at most 128 characters");
@@ -207,59 +217,64 @@ absl::StatusOr<json> BuildTrainingPipeline(const PipelineFlags& flags, absl::str
   if (flags.accelerator_count < 0) {
     return Usage("--accelerator-count must be >= 0");
   }
-  json machine = {{"machineType", flags.machine_type}};
+  v1::MachineSpec machine;
+  machine.set_machine_type(flags.machine_type);
   const bool has_accelerator =
       !flags.accelerator_type.empty() && flags.accelerator_type != "ACCELERATOR_TYPE_UNSPECIFIED";
   if (has_accelerator) {
-    machine["acceleratorType"] = flags.accelerator_type;
-    machine["acceleratorCount"] = std::max(flags.accelerator_count, 1);
+    KILN_ASSIGN_OR_RETURN(v1::AcceleratorType type, ParseAcceleratorType("--accelerator-type", flags.accelerator_type));
+    machine.set_accelerator_type(type);
+    machine.set_accelerator_count(std::max(flags.accelerator_count, 1));
   } else if (flags.accelerator_count > 0) {
     return Usage("--accelerator-count needs --accelerator-type");
   }
 
-  json task = TaskSpec(flags, source, script);
   KILN_ASSIGN_OR_RETURN(auto env_pairs, ParseKeyValueFlag("--env-vars", flags.env_vars));
-  if (!env_pairs.empty()) {
-    task["env"] = json::array();
-    for (const auto& [name, value] : env_pairs) {
-      task["env"].push_back({{"name", name}, {"value", value}});
-    }
+  std::vector<v1::EnvVar> env;
+  for (const auto& [name, value] : env_pairs) {
+    v1::EnvVar& entry = env.emplace_back();
+    entry.set_name(name);
+    entry.set_value(value);
   }
-  const char* task_key = source == PipelineSource::kContainer ? "containerSpec" : "pythonPackageSpec";
-  json pools = json::array();
-  pools.push_back({{"machineSpec", machine}, {"replicaCount", "1"}, {task_key, task}});
+  v1::CustomJobSpec inputs;
+  v1::WorkerPoolSpec* primary = inputs.add_worker_pool_specs();
+  *primary->mutable_machine_spec() = machine;
+  primary->set_replica_count(1);
+  SetTask(flags, source, script, env, primary);
   if (flags.replica_count > 1) {
-    pools.push_back(
-        {{"machineSpec", machine}, {"replicaCount", absl::StrCat(flags.replica_count - 1)}, {task_key, task}});
+    v1::WorkerPoolSpec* workers = inputs.add_worker_pool_specs();
+    *workers = *primary;
+    workers->set_replica_count(flags.replica_count - 1);
   }
-  json inputs = {{"workerPoolSpecs", std::move(pools)}};
   if (!flags.base_output_dir.empty()) {
-    inputs["baseOutputDirectory"] = {{"outputUriPrefix", flags.base_output_dir}};
+    inputs.mutable_base_output_directory()->set_output_uri_prefix(flags.base_output_dir);
   }
   if (!flags.timeout.empty()) {
-    KILN_ASSIGN_OR_RETURN(std::string timeout, ParseTimeoutFlag(flags.timeout));
-    inputs["scheduling"] = {{"timeout", timeout}};
+    KILN_ASSIGN_OR_RETURN(*inputs.mutable_scheduling()->mutable_timeout(), ParseTimeoutFlag(flags.timeout));
   }
 
-  json pipeline = {{"displayName", flags.display_name},
-                   {"trainingTaskDefinition", kCustomTaskDefinition},
-                   {"trainingTaskInputs", std::move(inputs)}};
+  v1::TrainingPipeline pipeline;
+  pipeline.set_display_name(flags.display_name);
+  pipeline.set_training_task_definition(kCustomTaskDefinition);
+  *pipeline.mutable_training_task_inputs() = MessageToValue(inputs);
   if (!flags.labels.empty()) {
-    KILN_ASSIGN_OR_RETURN(pipeline["labels"], ParseLabels(flags.labels));
+    KILN_ASSIGN_OR_RETURN(auto labels, ParseLabels(flags.labels));
+    pipeline.mutable_labels()->insert(labels.begin(), labels.end());
   }
   if (!WantsModel(flags)) return pipeline;
-  KILN_ASSIGN_OR_RETURN(pipeline["modelToUpload"], BuildModelToUpload(flags));
+  KILN_ASSIGN_OR_RETURN(*pipeline.mutable_model_to_upload(), BuildModelToUpload(flags));
   if (!flags.parent_model.empty() && !flags.model_id.empty()) {
     return Usage(
         "--parent-model and --model-id exclude each other (a new version "
         "joins the parent's ID)");
   }
   if (!flags.parent_model.empty()) {
-    KILN_ASSIGN_OR_RETURN(pipeline["parentModel"], ExpandModelName("--parent-model", location, flags.parent_model));
+    KILN_ASSIGN_OR_RETURN(*pipeline.mutable_parent_model(),
+                          ExpandModelName("--parent-model", location, flags.parent_model));
   }
   if (!flags.model_id.empty()) {
     KILN_RETURN_IF_ERROR(CheckModelId(flags.model_id));
-    pipeline["modelId"] = flags.model_id;
+    pipeline.set_model_id(flags.model_id);
   }
   return pipeline;
 }

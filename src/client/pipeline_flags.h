@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "nlohmann/json.hpp"
+#include "google/cloud/aiplatform/v1/training_pipeline.pb.h"
 
 namespace kiln::client {
 
@@ -90,12 +90,16 @@ absl::Status CheckModelId(absl::string_view model_id);
 //   {displayName, trainingTaskDefinition: kCustomTaskDefinition,
 //    trainingTaskInputs: CustomJobSpec {workerPoolSpecs, baseOutputDirectory?,
 //      scheduling?}, labels?, modelToUpload?, parentModel?, modelId?}
+// trainingTaskInputs is a google.protobuf.Value; it is built as a typed
+// CustomJobSpec and stored as that message's JSON object. An
+// --accelerator-type must be an AcceleratorType name
+// (ACCELERATOR_TYPE_UNSPECIFIED, the SDK's default, means none).
 // Pool 0 has one replica; with --replica-count N > 1 pool 1 has N-1 with the
 // same machine and task. `location` ("projects/P/locations/R") expands a
 // --parent-model ID. `script` must be given exactly for the script source
 // (its package is used as packageUris / pythonModule).
-absl::StatusOr<nlohmann::json> BuildTrainingPipeline(const PipelineFlags& flags, absl::string_view location,
-                                                     const std::optional<StagedScript>& script);
+absl::StatusOr<google::cloud::aiplatform::v1::TrainingPipeline> BuildTrainingPipeline(
+    const PipelineFlags& flags, absl::string_view location, const std::optional<StagedScript>& script);
 
 }  // namespace kiln::client
 

@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 
+#include "client/proto_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -31,8 +32,8 @@ PipelineFlags ContainerFlags() {
 }
 
 std::string Error(const PipelineFlags& flags, const std::optional<StagedScript>& script = std::nullopt) {
-  absl::StatusOr<json> built = BuildTrainingPipeline(flags, kLocation, script);
-  EXPECT_FALSE(built.ok()) << built->dump(2);
+  auto built = BuildTrainingPipeline(flags, kLocation, script);
+  EXPECT_FALSE(built.ok()) << built->DebugString();
   if (built.ok()) return "";
   EXPECT_EQ(built.status().code(), absl::StatusCode::kInvalidArgument);
   return std::string(built.status().message());
@@ -55,8 +56,9 @@ TEST(PipelineFlagsTest, PythonPackageWithEveryFlag) {
   flags.version_aliases = "candidate,v2";
   flags.model_labels = "stage=dev";
   flags.artifact_uri = "gs://b/out/model";
-  absl::StatusOr<json> built = BuildTrainingPipeline(flags, kLocation, {});
-  ASSERT_TRUE(built.ok()) << built.status();
+  auto message = BuildTrainingPipeline(flags, kLocation, {});
+  ASSERT_TRUE(message.ok()) << message.status();
+  const json built = MessageJson(*message);
   const json task = json::parse(R"({"executorImageUri": "executor:1",
       "packageUris": ["gs://b/trainer-0.1.tar.gz", "gs://b/extra.tar.gz"],
       "pythonModule": "trainer.task",
@@ -81,15 +83,16 @@ TEST(PipelineFlagsTest, PythonPackageWithEveryFlag) {
                            {"versionAliases", {"candidate", "v2"}},
                            {"labels", {{"stage", "dev"}}}}},
                          {"parentModel", std::string(kLocation) + "/models/77"}};
-  EXPECT_EQ(*built, expected) << built->dump(2);
+  EXPECT_EQ(built, expected) << built.dump(2);
 }
 
 TEST(PipelineFlagsTest, ContainerWithOneReplicaAndNoModel) {
   PipelineFlags flags = ContainerFlags();
   flags.command = "python,-m,trainer";
   flags.accelerator_type = "ACCELERATOR_TYPE_UNSPECIFIED";  // The SDK default.
-  absl::StatusOr<json> built = BuildTrainingPipeline(flags, kLocation, {});
-  ASSERT_TRUE(built.ok()) << built.status();
+  auto message = BuildTrainingPipeline(flags, kLocation, {});
+  ASSERT_TRUE(message.ok()) << message.status();
+  const json built = MessageJson(*message);
   const json expected = json::parse(R"({
       "displayName": "train",
       "trainingTaskDefinition": "gs://google-cloud-aiplatform/schema/trainingjob/definition/custom_task_1.0.0.yaml",
@@ -98,7 +101,7 @@ TEST(PipelineFlagsTest, ContainerWithOneReplicaAndNoModel) {
           "replicaCount": "1",
           "containerSpec": {"imageUri": "img:1",
                             "command": ["python", "-m", "trainer"]}}]}})");
-  EXPECT_EQ(*built, expected) << built->dump(2);
+  EXPECT_EQ(built, expected) << built.dump(2);
 }
 
 TEST(PipelineFlagsTest, ScriptUsesTheStagedPackage) {
@@ -111,26 +114,27 @@ TEST(PipelineFlagsTest, ScriptUsesTheStagedPackage) {
   flags.model_id = "my_model";
   flags.accelerator_type = "NVIDIA_TESLA_T4";
   flags.accelerator_count = 2;
-  absl::StatusOr<json> built =
-      BuildTrainingPipeline(flags, kLocation, StagedScript{"gs://b/staging/pkg.tar.gz", "pkg.task"});
-  ASSERT_TRUE(built.ok()) << built.status();
-  const json& pool = (*built)["trainingTaskInputs"]["workerPoolSpecs"][0];
+  auto message = BuildTrainingPipeline(flags, kLocation, StagedScript{"gs://b/staging/pkg.tar.gz", "pkg.task"});
+  ASSERT_TRUE(message.ok()) << message.status();
+  const json built = MessageJson(*message);
+  const json& pool = built["trainingTaskInputs"]["workerPoolSpecs"][0];
   EXPECT_EQ(pool["pythonPackageSpec"], json::parse(R"({"executorImageUri": "executor:1",
                 "packageUris": ["gs://b/staging/pkg.tar.gz"],
                 "pythonModule": "pkg.task"})"));
   EXPECT_EQ(pool["machineSpec"]["acceleratorCount"], 2);
-  EXPECT_EQ((*built)["modelToUpload"], json({{"displayName", "my-model"}}));
-  EXPECT_EQ((*built)["modelId"], "my_model");
-  EXPECT_FALSE(built->contains("parentModel"));
+  EXPECT_EQ(built["modelToUpload"], json({{"displayName", "my-model"}}));
+  EXPECT_EQ(built["modelId"], "my_model");
+  EXPECT_FALSE(built.contains("parentModel"));
 }
 
 TEST(PipelineFlagsTest, ParentModelForms) {
   PipelineFlags flags = ContainerFlags();
   flags.parent_model = "projects/other/locations/europe-west4/models/9";
-  absl::StatusOr<json> built = BuildTrainingPipeline(flags, kLocation, {});
-  ASSERT_TRUE(built.ok()) << built.status();
-  EXPECT_EQ((*built)["parentModel"], flags.parent_model);
-  EXPECT_EQ((*built)["modelToUpload"]["displayName"], "train");
+  auto message = BuildTrainingPipeline(flags, kLocation, {});
+  ASSERT_TRUE(message.ok()) << message.status();
+  const json built = MessageJson(*message);
+  EXPECT_EQ(built["parentModel"], flags.parent_model);
+  EXPECT_EQ(built["modelToUpload"]["displayName"], "train");
 
   flags.parent_model = "9@2";
   EXPECT_THAT(Error(flags), HasSubstr("--parent-model: \"9@2\" names a version"));
@@ -205,6 +209,9 @@ TEST(PipelineFlagsTest, OtherFlagErrors) {
   flags = ContainerFlags();
   flags.env_vars = "NOEQUALS";
   EXPECT_THAT(Error(flags), HasSubstr("--env-vars"));
+  flags = ContainerFlags();
+  flags.accelerator_type = "T4";
+  EXPECT_THAT(Error(flags), HasSubstr("--accelerator-type: \"T4\" is not an accelerator type (one of "));
 }
 
 TEST(PipelineFlagsTest, VersionAliasesAndModelIds) {

@@ -4,30 +4,48 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "client/pipeline_verbs.h"
+#include "client/proto_io.h"
 #include "client/resources.h"
+#include "common/status_macros.h"
+#include "google/cloud/aiplatform/v1/pipeline_state.pb.h"
+#include "google/cloud/aiplatform/v1/training_pipeline.pb.h"
 
 namespace kiln::client {
 namespace {
 
+namespace v1 = google::cloud::aiplatform::v1;
 using nlohmann::json;
 
-// PipelineState names by number (pipeline_state.proto).
-constexpr const char* kPipelineStates[] = {
-    "PIPELINE_STATE_UNSPECIFIED", "PIPELINE_STATE_QUEUED",    "PIPELINE_STATE_PENDING",
-    "PIPELINE_STATE_RUNNING",     "PIPELINE_STATE_SUCCEEDED", "PIPELINE_STATE_FAILED",
-    "PIPELINE_STATE_CANCELLING",  "PIPELINE_STATE_CANCELLED", "PIPELINE_STATE_PAUSED"};
+// The custom task's trainingTaskMetadata (a free-form Value) names its CustomJob under this key.
+constexpr char kBackingCustomJobKey[] = "backingCustomJob";
 
-std::string Text(const json& object, const char* key) {
-  if (!object.is_object()) return "";
-  auto it = object.find(key);
-  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+absl::StatusOr<v1::TrainingPipeline> Read(const json& answer) {
+  return ReadAnswer<v1::TrainingPipeline>(answer, "trainingPipelines.get");
+}
+
+// The state's name; "" when unset, its number when this client's protos do not name it.
+std::string StateName(const v1::TrainingPipeline& pipeline) {
+  if (pipeline.state() == v1::PIPELINE_STATE_UNSPECIFIED) return "";
+  const std::string& name = v1::PipelineState_Name(pipeline.state());
+  return name.empty() ? absl::StrCat(static_cast<int>(pipeline.state())) : name;
+}
+
+bool IsFinal(const v1::TrainingPipeline& pipeline) {
+  switch (pipeline.state()) {
+    case v1::PIPELINE_STATE_SUCCEEDED:
+    case v1::PIPELINE_STATE_FAILED:
+    case v1::PIPELINE_STATE_CANCELLED:
+    case v1::PIPELINE_STATE_PAUSED:
+      return true;
+    default:
+      return false;
+  }
 }
 
 std::string Elapsed(absl::Duration elapsed) {
@@ -41,73 +59,53 @@ std::string Elapsed(absl::Duration elapsed) {
   return absl::StrCat(seconds, "s");
 }
 
-}  // namespace
-
-std::string PipelineStateName(const json& pipeline) {
-  if (!pipeline.is_object()) return "";
-  auto it = pipeline.find("state");
-  if (it == pipeline.end()) return "";
-  if (it->is_string()) return it->get<std::string>();
-  if (it->is_number_integer()) {
-    const int64_t value = it->get<int64_t>();
-    if (value >= 0 && value < static_cast<int64_t>(std::size(kPipelineStates))) {
-      return kPipelineStates[value];
-    }
-    return absl::StrCat(value);
-  }
-  return "";
-}
-
-bool IsFinalPipeline(const json& pipeline) {
-  const std::string state = PipelineStateName(pipeline);
-  return state == "PIPELINE_STATE_SUCCEEDED" || state == "PIPELINE_STATE_FAILED" ||
-         state == "PIPELINE_STATE_CANCELLED" || state == "PIPELINE_STATE_PAUSED";
-}
-
-absl::Status PipelineOutcome(const json& pipeline) {
-  const std::string state = PipelineStateName(pipeline);
-  if (state == "PIPELINE_STATE_SUCCEEDED") return absl::OkStatus();
-  auto error = pipeline.find("error");
-  if (error != pipeline.end() && error->is_object()) {
-    absl::StatusCode code = absl::StatusCode::kUnknown;
-    auto c = error->find("code");
-    if (c != error->end() && c->is_number_integer()) {
-      const int value = c->get<int>();
-      if (value > 0 && value <= 16) code = static_cast<absl::StatusCode>(value);
-    }
-    std::string message = Text(*error, "message");
-    if (message.empty()) {
-      message = absl::StrCat("the pipeline ended in state ", state);
-    }
-    return absl::Status(code, message);
-  }
-  return absl::UnknownError(absl::StrCat("TrainingPipeline [", Text(pipeline, "name"), "] ended in state ",
-                                         state.empty() ? "UNKNOWN" : state));
-}
-
-std::string PipelineProgressLine(const json& pipeline, absl::Duration elapsed) {
-  const std::string state = PipelineStateName(pipeline);
+std::string ProgressLine(const v1::TrainingPipeline& pipeline, absl::Duration elapsed) {
+  const std::string state = StateName(pipeline);
   absl::string_view shown = state;
   absl::ConsumePrefix(&shown, "PIPELINE_STATE_");
   std::string line = absl::StrCat("[", shown.empty() ? "UNKNOWN" : shown, "] elapsed ", Elapsed(elapsed));
-  auto metadata = pipeline.find("trainingTaskMetadata");
-  if (metadata != pipeline.end()) {
-    const std::string job = Text(*metadata, "backingCustomJob");
-    if (!job.empty()) {
-      absl::StrAppend(&line, " · backing CustomJob ", LastSegment(job));
-    }
+  const auto& metadata = pipeline.training_task_metadata().struct_value().fields();
+  if (auto it = metadata.find(kBackingCustomJobKey); it != metadata.end() && !it->second.string_value().empty()) {
+    absl::StrAppend(&line, " · backing CustomJob ", LastSegment(it->second.string_value()));
   }
   return line;
 }
 
-std::string UploadedModelLine(const json& pipeline) {
-  auto model = pipeline.find("modelToUpload");
-  if (model == pipeline.end()) return "";
-  const std::string name = Text(*model, "name");
-  if (name.empty()) return "";
-  std::string line = absl::StrCat("Model: ", name);
-  const std::string version = Text(*model, "versionId");
-  if (!version.empty()) absl::StrAppend(&line, " version ", version);
+}  // namespace
+
+std::string PipelineStateName(const json& pipeline) {
+  absl::StatusOr<v1::TrainingPipeline> read = Read(pipeline);
+  return read.ok() ? StateName(*read) : "";
+}
+
+bool IsFinalPipeline(const json& pipeline) {
+  absl::StatusOr<v1::TrainingPipeline> read = Read(pipeline);
+  return read.ok() && IsFinal(*read);
+}
+
+absl::Status PipelineOutcome(const json& answer) {
+  KILN_ASSIGN_OR_RETURN(v1::TrainingPipeline pipeline, Read(answer));
+  if (pipeline.state() == v1::PIPELINE_STATE_SUCCEEDED) return absl::OkStatus();
+  const std::string state = StateName(pipeline);
+  if (pipeline.has_error()) {
+    return FromRpcStatus(pipeline.error(), absl::StrCat("the pipeline ended in state ", state));
+  }
+  return absl::UnknownError(
+      absl::StrCat("TrainingPipeline [", pipeline.name(), "] ended in state ", state.empty() ? "UNKNOWN" : state));
+}
+
+std::string PipelineProgressLine(const json& pipeline, absl::Duration elapsed) {
+  absl::StatusOr<v1::TrainingPipeline> read = Read(pipeline);
+  return ProgressLine(read.ok() ? *read : v1::TrainingPipeline(), elapsed);
+}
+
+std::string UploadedModelLine(const json& answer) {
+  absl::StatusOr<v1::TrainingPipeline> pipeline = Read(answer);
+  if (!pipeline.ok()) return "";
+  const v1::Model& model = pipeline->model_to_upload();
+  if (model.name().empty()) return "";
+  std::string line = absl::StrCat("Model: ", model.name());
+  if (!model.version_id().empty()) absl::StrAppend(&line, " version ", model.version_id());
   return line;
 }
 
@@ -128,9 +126,14 @@ absl::StatusOr<json> FollowPipeline(ApiClient& client, absl::string_view name, c
       finish();
       return pipeline.status();
     }
+    absl::StatusOr<v1::TrainingPipeline> read = Read(*pipeline);
+    if (!read.ok()) {
+      finish();
+      return read.status();
+    }
     const absl::Time now = absl::Now();
-    const std::string line = PipelineProgressLine(*pipeline, now - start);
-    const std::string key = PipelineProgressLine(*pipeline, absl::ZeroDuration());
+    const std::string line = ProgressLine(*read, now - start);
+    const std::string key = ProgressLine(*read, absl::ZeroDuration());
     if (options.tty) {
       std::string padded = line;
       if (padded.size() < last_width) padded.append(last_width - padded.size(), ' ');
@@ -140,15 +143,15 @@ absl::StatusOr<json> FollowPipeline(ApiClient& client, absl::string_view name, c
       err << line << "\n" << std::flush;
     }
     last_key = key;
-    if (IsFinalPipeline(*pipeline)) {
+    if (IsFinal(*read)) {
       finish();
       return pipeline;
     }
     if (limited && now >= deadline) {
       finish();
-      return absl::DeadlineExceededError(
-          absl::StrCat("TrainingPipeline [", name, "] is still ", PipelineStateName(*pipeline), " after ",
-                       absl::FormatDuration(options.timeout), "; wait again or raise --timeout"));
+      return absl::DeadlineExceededError(absl::StrCat("TrainingPipeline [", name, "] is still ", StateName(*read),
+                                                      " after ", absl::FormatDuration(options.timeout),
+                                                      "; wait again or raise --timeout"));
     }
     absl::Duration pause = options.poll_interval - (absl::Now() - call_start);
     if (limited) pause = std::min(pause, deadline - absl::Now());

@@ -9,12 +9,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/command_support.h"
+#include "client/proto_io.h"
 #include "client/resources.h"
 
 namespace kiln::client {
 namespace {
 
 using nlohmann::json;
+namespace v1 = google::cloud::aiplatform::v1;
 
 // Reports how a followed pipeline ended; the exit code.
 int ReportFinal(const NounSpec& noun, absl::string_view verb, const std::string& name, const json& pipeline,
@@ -44,7 +46,7 @@ int RunPipelineCreate(const NounSpec& noun, const ConfigFlags& flags, const Pipe
   std::optional<StagedScript> script;
   if (*source == PipelineSource::kScript) {
     const StagedScript placeholder{"gs://check/only.tar.gz", "check.only"};
-    absl::StatusOr<json> checked = BuildTrainingPipeline(pipeline, *parent, placeholder);
+    absl::StatusOr<v1::TrainingPipeline> checked = BuildTrainingPipeline(pipeline, *parent, placeholder);
     if (!checked.ok()) return usage(checked.status());
     const std::string staging = pipeline.staging_bucket.empty() ? pipeline.base_output_dir : pipeline.staging_bucket;
     if (staging.empty()) {
@@ -70,18 +72,19 @@ int RunPipelineCreate(const NounSpec& noun, const ConfigFlags& flags, const Pipe
     err << "Uploaded the script to [" << staged->package_uri << "].\n";
     script = *std::move(staged);
   }
-  absl::StatusOr<json> body = BuildTrainingPipeline(pipeline, *parent, script);
+  absl::StatusOr<v1::TrainingPipeline> body = BuildTrainingPipeline(pipeline, *parent, script);
   if (!body.ok()) return usage(body.status());
   absl::StatusOr<json> created = session->client.Post(CollectionPath(*parent, noun.collection), *body);
   if (!created.ok()) {
     return ReportError(noun.name, kVerb, created.status(), kExitApiError, err);
   }
-  auto name_it = created->find("name");
-  if (name_it == created->end() || !name_it->is_string()) {
+  absl::StatusOr<v1::TrainingPipeline> answer = ReadAnswer<v1::TrainingPipeline>(*created, "trainingPipelines.create");
+  if (!answer.ok()) return ReportError(noun.name, kVerb, answer.status(), kExitApiError, err);
+  if (answer->name().empty()) {
     return ReportError(noun.name, kVerb, absl::InternalError("the server's answer to create has no pipeline name"),
                        kExitApiError, err);
   }
-  const std::string name = name_it->get<std::string>();
+  const std::string name = answer->name();
   const std::string id(LastSegment(name));
   const std::string extra = SameTargetFlags(flags);
   err << "TrainingPipeline [" << name << "] is submitted successfully.\n\n"

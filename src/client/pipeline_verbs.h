@@ -24,15 +24,18 @@
 
 namespace kiln::client {
 
-// The pipeline's `state` as a PipelineState name ("PIPELINE_STATE_RUNNING");
-// integer enums are mapped to their names; "" when absent.
+// These read the answer as a TrainingPipeline (proto_io.h ReadAnswer).
+// The pipeline's `state` as a PipelineState name ("PIPELINE_STATE_RUNNING",
+// from a name or an integer); "" when absent, unspecified or when the answer
+// is not a TrainingPipeline.
 std::string PipelineStateName(const nlohmann::json& pipeline);
 
 // SUCCEEDED, FAILED, CANCELLED or PAUSED (where the SDK stops waiting).
 bool IsFinalPipeline(const nlohmann::json& pipeline);
 
 // OK for a SUCCEEDED pipeline; else its `error` as a Status, or UNKNOWN
-// "TrainingPipeline [NAME] ended in state S" without one.
+// "TrainingPipeline [NAME] ended in state S" without one; INTERNAL when the
+// answer is not a TrainingPipeline.
 absl::Status PipelineOutcome(const nlohmann::json& pipeline);
 
 // "[RUNNING] elapsed 12s · backing CustomJob 17" (the job's ID from
@@ -52,7 +55,8 @@ struct PipelineFollowOptions {
 
 // Polls GET /v1/{name} every poll_interval until the pipeline is final,
 // printing PipelineProgressLine to `err`; returns the final pipeline.
-// DEADLINE_EXCEEDED when `timeout` passes first; API errors as is.
+// DEADLINE_EXCEEDED when `timeout` passes first; INTERNAL for an answer that
+// is not a TrainingPipeline; API errors as is.
 absl::StatusOr<nlohmann::json> FollowPipeline(ApiClient& client, absl::string_view name,
                                               const PipelineFollowOptions& options, std::ostream& err);
 

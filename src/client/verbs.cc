@@ -9,36 +9,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "client/command_support.h"
+#include "client/proto_io.h"
 #include "client/resources.h"
+#include "google/longrunning/operations.pb.h"
+#include "google/protobuf/empty.pb.h"
 #include "nlohmann/json.hpp"
 
 namespace kiln::client {
-namespace {
 
 using nlohmann::json;
-
-bool IsDone(const json& operation) {
-  auto it = operation.find("done");
-  return it != operation.end() && it->is_boolean() && it->get<bool>();
-}
-
-// The google.rpc.Status in a finished Operation's `error`, if any.
-absl::Status OperationError(const json& operation) {
-  auto it = operation.find("error");
-  if (it == operation.end() || !it->is_object()) return absl::OkStatus();
-  absl::StatusCode code = absl::StatusCode::kUnknown;
-  if (auto c = it->find("code"); c != it->end() && c->is_number_integer()) {
-    int value = c->get<int>();
-    if (value > 0 && value <= 16) code = static_cast<absl::StatusCode>(value);
-  }
-  std::string message = "the operation failed";
-  if (auto m = it->find("message"); m != it->end() && m->is_string()) {
-    message = m->get<std::string>();
-  }
-  return absl::Status(code, message);
-}
-
-}  // namespace
 
 int RunList(const NounSpec& noun, const ConfigFlags& flags, const ListArgs& args, std::ostream& out,
             std::ostream& err) {
@@ -108,7 +87,9 @@ int RunCancel(const NounSpec& noun, const ConfigFlags& flags, absl::string_view 
   constexpr absl::string_view kVerb = "cancel";
   Target target = OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kYaml, err);
   if (!target.session.has_value()) return target.exit_code;
-  absl::StatusOr<json> answer = target.session->client.Post(MethodPath(target.name, "cancel"), json::object());
+  // Every noun's Cancel*Request carries only the name, which is the path's: the body is {}.
+  absl::StatusOr<json> answer =
+      target.session->client.Post(MethodPath(target.name, "cancel"), google::protobuf::Empty());
   if (!answer.ok()) {
     return ReportError(noun.name, kVerb, answer.status(), kExitApiError, err);
   }
@@ -126,14 +107,17 @@ int RunWait(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id
   Target target = OpenTarget(noun, kVerb, flags, id_or_name, OutputFormat::kYaml, err);
   if (!target.session.has_value()) return target.exit_code;
   const absl::Time deadline = absl::Now() + args.timeout;
-  json operation;
+  json answer;
+  google::longrunning::Operation operation;
   while (true) {
     absl::StatusOr<json> polled = target.session->client.Get(ResourcePath(target.name));
     if (!polled.ok()) {
       return ReportError(noun.name, kVerb, polled.status(), kExitApiError, err);
     }
-    operation = *std::move(polled);
-    if (IsDone(operation)) break;
+    answer = *std::move(polled);
+    absl::Status read = ReadOperation(answer, "operations.get", &operation);
+    if (!read.ok()) return ReportError(noun.name, kVerb, read, kExitApiError, err);
+    if (operation.done()) break;
     const absl::Duration left = deadline - absl::Now();
     if (left <= absl::ZeroDuration()) {
       return ReportError(noun.name, kVerb,
@@ -144,11 +128,11 @@ int RunWait(const NounSpec& noun, const ConfigFlags& flags, absl::string_view id
     }
     absl::SleepFor(std::min(args.poll_interval, left));
   }
-  absl::Status printed = PrintResource(operation, OperationColumns(), target.session->format, out);
+  absl::Status printed = PrintResource(answer, OperationColumns(), target.session->format, out);
   if (!printed.ok()) {
     return ReportError(noun.name, kVerb, printed, kExitApiError, err);
   }
-  absl::Status failure = OperationError(operation);
+  absl::Status failure = OperationError(operation, "the operation failed");
   if (!failure.ok()) {
     return ReportError(noun.name, kVerb, failure, kExitApiError, err);
   }

@@ -1,5 +1,8 @@
 #include "client/worker_pool_flags.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -10,12 +13,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "client/job_config_file.h"
+#include "client/proto_io.h"
 #include "common/status_macros.h"
 
 namespace kiln::client {
 namespace {
 
-using nlohmann::json;
+namespace v1 = google::cloud::aiplatform::v1;
 
 constexpr char kUnsupportedBuildHint[] =
     "is not supported by kiln; upload the package with kiln storage cp and "
@@ -49,29 +53,30 @@ bool IsBuildKey(absl::string_view key) {
 }
 
 // Applies --args, --command and --env-vars to one pool (see BuildCustomJob).
-absl::Status ApplyToPool(json& pool, size_t index, const CreateJobFlags& flags, const json& env) {
-  if (!pool.is_object() || pool.empty()) return absl::OkStatus();
-  json* spec = nullptr;
-  if (pool.contains("containerSpec") && pool["containerSpec"].is_object()) {
-    spec = &pool["containerSpec"];
-  } else if (pool.contains("pythonPackageSpec") && pool["pythonPackageSpec"].is_object()) {
-    spec = &pool["pythonPackageSpec"];
-    if (!flags.command.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--command applies to container pools only; worker pool ", index, " is a python package pool"));
-    }
+absl::Status ApplyToPool(v1::WorkerPoolSpec& pool, size_t index, const CreateJobFlags& flags,
+                         const std::vector<v1::EnvVar>& env) {
+  google::protobuf::RepeatedPtrField<std::string>* args = nullptr;
+  google::protobuf::RepeatedPtrField<v1::EnvVar>* env_field = nullptr;
+  switch (pool.task_case()) {
+    case v1::WorkerPoolSpec::kContainerSpec:
+      args = pool.mutable_container_spec()->mutable_args();
+      env_field = pool.mutable_container_spec()->mutable_env();
+      if (!flags.command.empty())
+        SetStrings(SplitListFlag(flags.command), pool.mutable_container_spec()->mutable_command());
+      break;
+    case v1::WorkerPoolSpec::kPythonPackageSpec:
+      if (!flags.command.empty()) {
+        return absl::InvalidArgumentError(absl::StrCat("--command applies to container pools only; worker pool ", index,
+                                                       " is a python package pool"));
+      }
+      args = pool.mutable_python_package_spec()->mutable_args();
+      env_field = pool.mutable_python_package_spec()->mutable_env();
+      break;
+    case v1::WorkerPoolSpec::TASK_NOT_SET:
+      return absl::OkStatus();  // An empty pool {}, or one the server will refuse.
   }
-  if (spec == nullptr) return absl::OkStatus();
-  if (!flags.args.empty()) (*spec)["args"] = SplitListFlag(flags.args);
-  if (!flags.command.empty()) {
-    (*spec)["command"] = SplitListFlag(flags.command);
-  }
-  if (!env.empty()) {
-    if (!spec->contains("env") || !(*spec)["env"].is_array()) {
-      (*spec)["env"] = json::array();
-    }
-    for (const json& entry : env) (*spec)["env"].push_back(entry);
-  }
+  if (!flags.args.empty()) SetStrings(SplitListFlag(flags.args), args);
+  for (const v1::EnvVar& entry : env) *env_field->Add() = entry;
   return absl::OkStatus();
 }
 
@@ -108,12 +113,12 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> ParseKeyValueFl
   return pairs;
 }
 
-absl::StatusOr<json> ParseLabels(absl::string_view text) {
+absl::StatusOr<std::map<std::string, std::string>> ParseLabels(absl::string_view text) {
   KILN_ASSIGN_OR_RETURN(auto pairs, ParseKeyValueFlag("--labels", text));
   if (pairs.size() > 64) {
     return absl::InvalidArgumentError("--labels: at most 64 labels");
   }
-  json labels = json::object();
+  std::map<std::string, std::string> labels;
   for (const auto& [key, value] : pairs) {
     if (key.size() > 63 || !IsLabelText(key) || !absl::ascii_islower(static_cast<unsigned char>(key[0]))) {
       return absl::InvalidArgumentError(absl::StrCat("--labels: key \"", key,
@@ -129,13 +134,26 @@ absl::StatusOr<json> ParseLabels(absl::string_view text) {
   return labels;
 }
 
-absl::StatusOr<json> ParseWorkerPoolSpec(absl::string_view spec, int index,
-                                         const std::vector<std::string>& python_package_uris) {
+absl::StatusOr<v1::AcceleratorType> ParseAcceleratorType(absl::string_view flag, absl::string_view name) {
+  v1::AcceleratorType type = v1::ACCELERATOR_TYPE_UNSPECIFIED;
+  if (v1::AcceleratorType_Parse(std::string(name), &type) && type != v1::ACCELERATOR_TYPE_UNSPECIFIED) return type;
+  std::vector<std::string> known;
+  const google::protobuf::EnumDescriptor* descriptor = v1::AcceleratorType_descriptor();
+  for (int i = 0; i < descriptor->value_count(); ++i) {
+    if (descriptor->value(i)->number() != v1::ACCELERATOR_TYPE_UNSPECIFIED)
+      known.push_back(descriptor->value(i)->name());
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, ": \"", name, "\" is not an accelerator type (one of ", absl::StrJoin(known, ", "), ")"));
+}
+
+absl::StatusOr<v1::WorkerPoolSpec> ParseWorkerPoolSpec(absl::string_view spec, int index,
+                                                       const std::vector<std::string>& python_package_uris) {
   if (spec.empty()) {
     if (index == 0) {
       return PoolError(index, "the first worker pool cannot be empty");
     }
-    return json::object();
+    return v1::WorkerPoolSpec();
   }
   const std::vector<std::string>& allowed = WorkerPoolSpecKeys();
   std::map<std::string, std::string> values;
@@ -157,18 +175,23 @@ absl::StatusOr<json> ParseWorkerPoolSpec(absl::string_view spec, int index,
     auto it = values.find(key);
     return it == values.end() ? "" : it->second;
   };
-  json pool = json::object();
+  v1::WorkerPoolSpec pool;
   if (value("machine-type").empty()) {
     return PoolError(index, "machine-type is required");
   }
-  pool["machineSpec"] = {{"machineType", value("machine-type")}};
+  pool.mutable_machine_spec()->set_machine_type(value("machine-type"));
   if (!value("accelerator-type").empty()) {
-    pool["machineSpec"]["acceleratorType"] = value("accelerator-type");
+    absl::StatusOr<v1::AcceleratorType> type = ParseAcceleratorType("accelerator-type", value("accelerator-type"));
+    if (!type.ok()) return PoolError(index, type.status().message());
+    pool.mutable_machine_spec()->set_accelerator_type(*type);
     int64_t count = 1;
     if (values.count("accelerator-count") > 0) {
       KILN_ASSIGN_OR_RETURN(count, PositiveInt(index, "accelerator-count", value("accelerator-count")));
     }
-    pool["machineSpec"]["acceleratorCount"] = count;
+    if (count > std::numeric_limits<int32_t>::max()) {
+      return PoolError(index, absl::StrCat("accelerator-count=", count, " is too large"));
+    }
+    pool.mutable_machine_spec()->set_accelerator_count(static_cast<int32_t>(count));
   } else if (values.count("accelerator-count") > 0) {
     return PoolError(index, "accelerator-count needs accelerator-type");
   }
@@ -176,7 +199,7 @@ absl::StatusOr<json> ParseWorkerPoolSpec(absl::string_view spec, int index,
   if (values.count("replica-count") > 0) {
     KILN_ASSIGN_OR_RETURN(replicas, PositiveInt(index, "replica-count", value("replica-count")));
   }
-  pool["replicaCount"] = absl::StrCat(replicas);
+  pool.set_replica_count(replicas);
 
   const std::string container = value("container-image-uri");
   const std::string executor = value("executor-image-uri");
@@ -193,7 +216,7 @@ absl::StatusOr<json> ParseWorkerPoolSpec(absl::string_view spec, int index,
                        "python-module goes with executor-image-uri, not "
                        "container-image-uri");
     }
-    pool["containerSpec"] = {{"imageUri", container}};
+    pool.mutable_container_spec()->set_image_uri(container);
     return pool;
   }
   if (module.empty()) {
@@ -204,12 +227,14 @@ absl::StatusOr<json> ParseWorkerPoolSpec(absl::string_view spec, int index,
                      "executor-image-uri needs --python-package-uris "
                      "(gs:// URIs of the packages to install)");
   }
-  pool["pythonPackageSpec"] = {
-      {"executorImageUri", executor}, {"packageUris", python_package_uris}, {"pythonModule", module}};
+  v1::PythonPackageSpec* package = pool.mutable_python_package_spec();
+  package->set_executor_image_uri(executor);
+  SetStrings(python_package_uris, package->mutable_package_uris());
+  package->set_python_module(module);
   return pool;
 }
 
-absl::StatusOr<std::string> ParseTimeoutFlag(absl::string_view text) {
+absl::StatusOr<google::protobuf::Duration> ParseTimeoutFlag(absl::string_view text) {
   absl::Duration duration;
   int64_t seconds = 0;
   if (absl::SimpleAtoi(text, &seconds)) {
@@ -221,25 +246,29 @@ absl::StatusOr<std::string> ParseTimeoutFlag(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("--timeout: \"", text, "\" must be a positive whole number of seconds"));
   }
-  return absl::StrCat(absl::ToInt64Seconds(duration), "s");
+  google::protobuf::Duration timeout;
+  timeout.set_seconds(absl::ToInt64Seconds(duration));
+  return timeout;
 }
 
-absl::StatusOr<json> BuildCustomJob(const CreateJobFlags& flags) {
+absl::StatusOr<v1::CustomJob> BuildCustomJob(const CreateJobFlags& flags) {
   if (flags.display_name.empty()) {
     return absl::InvalidArgumentError("--display-name is required");
   }
   if (flags.display_name.size() > 128) {
     return absl::InvalidArgumentError("--display-name must be at most 128 characters");
   }
-  json job = {{"displayName", flags.display_name}};
+  v1::CustomJob job;
+  job.set_display_name(flags.display_name);
   if (!flags.labels.empty()) {
-    KILN_ASSIGN_OR_RETURN(job["labels"], ParseLabels(flags.labels));
+    KILN_ASSIGN_OR_RETURN(auto labels, ParseLabels(flags.labels));
+    job.mutable_labels()->insert(labels.begin(), labels.end());
   }
-  json spec = json::object();
+  v1::CustomJobSpec& spec = *job.mutable_job_spec();
   if (!flags.config_file.empty()) {
     KILN_ASSIGN_OR_RETURN(spec, LoadJobSpecFile(flags.config_file));
   }
-  const bool file_pools = spec.contains("workerPoolSpecs");
+  const bool file_pools = spec.worker_pool_specs_size() > 0;
   if (file_pools && !flags.worker_pool_specs.empty()) {
     return absl::InvalidArgumentError(
         "both --config and --worker-pool-spec give worker pools; give them in "
@@ -250,49 +279,41 @@ absl::StatusOr<json> BuildCustomJob(const CreateJobFlags& flags) {
         "no worker pools: give --worker-pool-spec (one per pool) or --config "
         "with workerPoolSpecs");
   }
-  if (file_pools && !spec["workerPoolSpecs"].is_array()) {
-    return absl::InvalidArgumentError("--config: workerPoolSpecs must be a list");
-  }
   const std::vector<std::string> packages = SplitListFlag(flags.python_package_uris);
   if (!flags.worker_pool_specs.empty()) {
-    json pools = json::array();
     bool uses_packages = false;
     for (size_t i = 0; i < flags.worker_pool_specs.size(); ++i) {
-      KILN_ASSIGN_OR_RETURN(json pool, ParseWorkerPoolSpec(flags.worker_pool_specs[i], static_cast<int>(i), packages));
-      uses_packages = uses_packages || pool.contains("pythonPackageSpec");
-      pools.push_back(std::move(pool));
+      KILN_ASSIGN_OR_RETURN(v1::WorkerPoolSpec pool,
+                            ParseWorkerPoolSpec(flags.worker_pool_specs[i], static_cast<int>(i), packages));
+      uses_packages = uses_packages || pool.has_python_package_spec();
+      *spec.add_worker_pool_specs() = std::move(pool);
     }
     if (!packages.empty() && !uses_packages) {
       return absl::InvalidArgumentError(
           "--python-package-uris needs a --worker-pool-spec with "
           "executor-image-uri and python-module");
     }
-    spec["workerPoolSpecs"] = std::move(pools);
   } else if (!packages.empty()) {
     return absl::InvalidArgumentError(
         "--python-package-uris applies to --worker-pool-spec pools; put "
         "packageUris in the --config file instead");
   }
-  json env = json::array();
+  std::vector<v1::EnvVar> env;
   KILN_ASSIGN_OR_RETURN(auto env_pairs, ParseKeyValueFlag("--env-vars", flags.env_vars));
   for (const auto& [name, value] : env_pairs) {
-    env.push_back({{"name", name}, {"value", value}});
+    v1::EnvVar& entry = env.emplace_back();
+    entry.set_name(name);
+    entry.set_value(value);
   }
-  json& pools = spec["workerPoolSpecs"];
-  for (size_t i = 0; i < pools.size(); ++i) {
-    KILN_RETURN_IF_ERROR(ApplyToPool(pools[i], i, flags, env));
+  for (int i = 0; i < spec.worker_pool_specs_size(); ++i) {
+    KILN_RETURN_IF_ERROR(ApplyToPool(*spec.mutable_worker_pool_specs(i), static_cast<size_t>(i), flags, env));
   }
   if (!flags.timeout.empty()) {
-    KILN_ASSIGN_OR_RETURN(std::string timeout, ParseTimeoutFlag(flags.timeout));
-    if (!spec.contains("scheduling") || !spec["scheduling"].is_object()) {
-      spec["scheduling"] = json::object();
-    }
-    spec["scheduling"]["timeout"] = timeout;
+    KILN_ASSIGN_OR_RETURN(*spec.mutable_scheduling()->mutable_timeout(), ParseTimeoutFlag(flags.timeout));
   }
   if (!flags.base_output_dir.empty()) {
-    spec["baseOutputDirectory"] = {{"outputUriPrefix", flags.base_output_dir}};
+    spec.mutable_base_output_directory()->set_output_uri_prefix(flags.base_output_dir);
   }
-  job["jobSpec"] = std::move(spec);
   return job;
 }
 

@@ -1,10 +1,12 @@
 #include "client/worker_pool_flags.h"
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "client/client_test_util.h"
 #include "client/job_config_file.h"
+#include "client/proto_io.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -17,12 +19,12 @@ using ::testing::HasSubstr;
 const std::vector<std::string> kNoPackages;
 
 TEST(WorkerPoolSpecTest, ContainerPoolWithEveryKey) {
-  absl::StatusOr<json> pool = ParseWorkerPoolSpec(
+  auto pool = ParseWorkerPoolSpec(
       "machine-type=n1-standard-4,replica-count=2,container-image-uri=img:1,"
       "accelerator-type=NVIDIA_TESLA_T4,accelerator-count=2",
       0, kNoPackages);
   ASSERT_TRUE(pool.ok()) << pool.status();
-  EXPECT_EQ(*pool, json::parse(R"({
+  EXPECT_EQ(MessageJson(*pool), json::parse(R"({
     "machineSpec": {"machineType": "n1-standard-4",
                     "acceleratorType": "NVIDIA_TESLA_T4",
                     "acceleratorCount": 2},
@@ -31,16 +33,16 @@ TEST(WorkerPoolSpecTest, ContainerPoolWithEveryKey) {
 }
 
 TEST(WorkerPoolSpecTest, DefaultsAndPythonPackagePool) {
-  absl::StatusOr<json> pool =
-      ParseWorkerPoolSpec("machine-type=m,container-image-uri=i,accelerator-type=T4", 0, kNoPackages);
+  auto pool =
+      ParseWorkerPoolSpec("machine-type=m,container-image-uri=i,accelerator-type=NVIDIA_TESLA_T4", 0, kNoPackages);
   ASSERT_TRUE(pool.ok()) << pool.status();
-  EXPECT_EQ((*pool)["replicaCount"], "1");
-  EXPECT_EQ((*pool)["machineSpec"]["acceleratorCount"], 1);
+  EXPECT_EQ(MessageJson(*pool)["replicaCount"], "1");
+  EXPECT_EQ(MessageJson(*pool)["machineSpec"]["acceleratorCount"], 1);
 
   pool = ParseWorkerPoolSpec("machine-type=m,executor-image-uri=ex,python-module=trainer.task", 1,
                              {"gs://a.tar.gz", "gs://b.whl"});
   ASSERT_TRUE(pool.ok()) << pool.status();
-  EXPECT_EQ(*pool, json::parse(R"({
+  EXPECT_EQ(MessageJson(*pool), json::parse(R"({
     "machineSpec": {"machineType": "m"}, "replicaCount": "1",
     "pythonPackageSpec": {"executorImageUri": "ex",
                           "packageUris": ["gs://a.tar.gz", "gs://b.whl"],
@@ -48,7 +50,7 @@ TEST(WorkerPoolSpecTest, DefaultsAndPythonPackagePool) {
 }
 
 TEST(WorkerPoolSpecTest, EmptyPoolOnlyAfterTheFirst) {
-  EXPECT_EQ(*ParseWorkerPoolSpec("", 1, kNoPackages), json::object());
+  EXPECT_EQ(MessageJson(*ParseWorkerPoolSpec("", 1, kNoPackages)), json::object());
   EXPECT_FALSE(ParseWorkerPoolSpec("", 0, kNoPackages).ok());
 }
 
@@ -76,9 +78,13 @@ TEST(WorkerPoolSpecTest, Errors) {
       {"machine-type=m,executor-image-uri=e", "needs python-module"},
       {"machine-type=m,container-image-uri=i,python-module=t", "python-module goes with executor-image-uri"},
       {"machine-type=m,executor-image-uri=e,python-module=t", "needs --python-package-uris"},
+      {"machine-type=m,container-image-uri=i,accelerator-type=T4",
+       "--worker-pool-spec #0: accelerator-type: \"T4\" is not an accelerator type (one of NVIDIA_TESLA_K80, "},
+      {"machine-type=m,container-image-uri=i,accelerator-type=ACCELERATOR_TYPE_UNSPECIFIED",
+       "is not an accelerator type"},
   };
   for (const Case& c : cases) {
-    absl::StatusOr<json> pool = ParseWorkerPoolSpec(c.spec, 0, kNoPackages);
+    auto pool = ParseWorkerPoolSpec(c.spec, 0, kNoPackages);
     ASSERT_FALSE(pool.ok()) << c.spec;
     EXPECT_EQ(pool.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(pool.status().message(), HasSubstr(c.message)) << c.spec;
@@ -95,16 +101,17 @@ TEST(ListFlagsTest, SplitKeyValuesAndLabels) {
   EXPECT_THAT(ParseKeyValueFlag("--env-vars", "=1").status().message(), HasSubstr("is not KEY=VALUE"));
   EXPECT_THAT(ParseKeyValueFlag("--labels", "a=1,a=2").status().message(), HasSubstr("key \"a\" is given twice"));
 
-  EXPECT_EQ(*ParseLabels("team=ml,env=dev-1,empty="), json({{"team", "ml"}, {"env", "dev-1"}, {"empty", ""}}));
+  EXPECT_EQ(*ParseLabels("team=ml,env=dev-1,empty="),
+            (std::map<std::string, std::string>{{"team", "ml"}, {"env", "dev-1"}, {"empty", ""}}));
   EXPECT_THAT(ParseLabels("Team=ml").status().message(), HasSubstr("key \"Team\" must be"));
   EXPECT_THAT(ParseLabels("1team=ml").status().message(), HasSubstr("starting with a letter"));
   EXPECT_THAT(ParseLabels("team=ML").status().message(), HasSubstr("value \"ML\" of team"));
 }
 
 TEST(ListFlagsTest, Timeout) {
-  EXPECT_EQ(*ParseTimeoutFlag("3600s"), "3600s");
-  EXPECT_EQ(*ParseTimeoutFlag("3600"), "3600s");
-  EXPECT_EQ(*ParseTimeoutFlag("1h30m"), "5400s");
+  EXPECT_EQ(MessageJson(*ParseTimeoutFlag("3600s")), "3600s");
+  EXPECT_EQ(MessageJson(*ParseTimeoutFlag("3600")), "3600s");
+  EXPECT_EQ(MessageJson(*ParseTimeoutFlag("1h30m")), "5400s");
   EXPECT_FALSE(ParseTimeoutFlag("0").ok());
   EXPECT_FALSE(ParseTimeoutFlag("1.5s").ok());
   EXPECT_THAT(ParseTimeoutFlag("soon").status().message(), HasSubstr("not a duration"));
@@ -153,13 +160,20 @@ constexpr char kCamelJson[] = R"({"workerPoolSpecs": [{"machineSpec":
   "baseOutputDirectory": {"outputUriPrefix": "gs://b/out"},
   "enableWebAccess": true})";
 
+// kCamelJson as the codec prints it back (an int64 is a string).
+constexpr char kCamelPrinted[] = R"({"workerPoolSpecs": [{"machineSpec":
+  {"machineType": "n1-standard-4"}, "replicaCount": "1", "containerSpec":
+  {"imageUri": "img:1", "args": ["--epochs", "5"]}}],
+  "baseOutputDirectory": {"outputUriPrefix": "gs://b/out"},
+  "enableWebAccess": true})";
+
 TEST_F(LoadJobSpecFileTest, YamlSnakeAndJsonCamelAgree) {
-  absl::StatusOr<json> yaml = LoadJobSpecFile(Write("spec.yaml", kSnakeYaml));
-  absl::StatusOr<json> camel = LoadJobSpecFile(Write("spec.json", kCamelJson));
+  auto yaml = LoadJobSpecFile(Write("spec.yaml", kSnakeYaml));
+  auto camel = LoadJobSpecFile(Write("spec.json", kCamelJson));
   ASSERT_TRUE(yaml.ok()) << yaml.status();
   ASSERT_TRUE(camel.ok()) << camel.status();
-  EXPECT_EQ(*yaml, json::parse(kCamelJson));
-  EXPECT_EQ(*camel, json::parse(kCamelJson));
+  EXPECT_EQ(MessageJson(*yaml), json::parse(kCamelPrinted));
+  EXPECT_EQ(MessageJson(*camel), json::parse(kCamelPrinted));
 }
 
 TEST_F(LoadJobSpecFileTest, Errors) {
@@ -171,6 +185,20 @@ TEST_F(LoadJobSpecFileTest, Errors) {
               HasSubstr("holds a whole CustomJob"));
 }
 
+TEST_F(LoadJobSpecFileTest, FieldsAreCheckedByTheServersCodec) {
+  const std::string unknown = Write("d.yaml", "worker_pool_specs:\n  - machine_spec: {machine_typo: m}\n");
+  absl::StatusOr<google::cloud::aiplatform::v1::CustomJobSpec> spec = LoadJobSpecFile(unknown);
+  EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(spec.status().message(), "--config file " + unknown +
+                                         ": Invalid JSON payload received. Unknown name \"machineTypo\" at "
+                                         "'workerPoolSpecs[0].machineSpec': Cannot find field.");
+  const std::string wrong = Write("e.json", R"({"workerPoolSpecs": [{"replicaCount": "many"}]})");
+  EXPECT_THAT(LoadJobSpecFile(wrong).status().message(),
+              HasSubstr("--config file " + wrong + ": workerPoolSpecs[0].replicaCount: invalid value"));
+  EXPECT_THAT(LoadJobSpecFile(Write("f.yaml", "worker_pool_specs: {a: 1}\n")).status().message(),
+              HasSubstr("workerPoolSpecs"));
+}
+
 TEST_F(LoadJobSpecFileTest, BuildCustomJobMergesConfigAndFlags) {
   CreateJobFlags flags;
   flags.display_name = "train";
@@ -179,11 +207,11 @@ TEST_F(LoadJobSpecFileTest, BuildCustomJobMergesConfigAndFlags) {
   flags.env_vars = "A=1";
   flags.timeout = "60";
   flags.base_output_dir = "gs://other";
-  absl::StatusOr<json> job = BuildCustomJob(flags);
+  auto job = BuildCustomJob(flags);
   ASSERT_TRUE(job.ok()) << job.status();
-  EXPECT_EQ(*job, json::parse(R"({"displayName": "train", "jobSpec": {
+  EXPECT_EQ(MessageJson(*job), json::parse(R"({"displayName": "train", "jobSpec": {
     "workerPoolSpecs": [{"machineSpec": {"machineType": "n1-standard-4"},
-      "replicaCount": 1, "containerSpec": {"imageUri": "img:1",
+      "replicaCount": "1", "containerSpec": {"imageUri": "img:1",
       "args": ["--epochs=7"], "env": [{"name": "A", "value": "1"}]}}],
     "baseOutputDirectory": {"outputUriPrefix": "gs://other"},
     "enableWebAccess": true, "scheduling": {"timeout": "60s"}}})"));
@@ -207,9 +235,9 @@ TEST(BuildCustomJobTest, FlagErrors) {
   EXPECT_THAT(BuildCustomJob(flags).status().message(), HasSubstr("--command applies to container pools only"));
   flags.command.clear();
   flags.args = "a,b";
-  absl::StatusOr<json> job = BuildCustomJob(flags);
+  auto job = BuildCustomJob(flags);
   ASSERT_TRUE(job.ok()) << job.status();
-  EXPECT_EQ(job->at("jobSpec")["workerPoolSpecs"][0]["pythonPackageSpec"]["args"], json({"a", "b"}));
+  EXPECT_EQ(MessageJson(*job).at("jobSpec")["workerPoolSpecs"][0]["pythonPackageSpec"]["args"], json({"a", "b"}));
 }
 
 }  // namespace

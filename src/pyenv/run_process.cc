@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "common/unique_fd.h"
 
 namespace kiln::pyenv {
 namespace {
@@ -61,15 +62,15 @@ class SpawnSetup {
 // Waits until `pid` (our unreaped child) has exited or `deadline` passes, without reaping it.
 // Returns true if it exited.
 absl::StatusOr<bool> WaitForExit(pid_t pid, absl::Time deadline) {
-  int pidfd = PidfdOpen(pid);
-  if (pidfd >= 0) {
+  UniqueFd pidfd(PidfdOpen(pid));
+  if (pidfd.valid()) {
     absl::Status error;
     bool exited = false;
     while (true) {
       absl::Duration remaining = deadline - absl::Now();
       if (remaining <= absl::ZeroDuration()) break;
       int64_t ms = absl::ToInt64Milliseconds(absl::Ceil(remaining, absl::Milliseconds(1)));
-      struct pollfd pfd = {pidfd, POLLIN, 0};
+      struct pollfd pfd = {pidfd.get(), POLLIN, 0};
       int ready = ::poll(&pfd, 1, static_cast<int>(std::min<int64_t>(ms, INT_MAX)));
       if (ready > 0) {
         exited = true;
@@ -80,7 +81,6 @@ absl::StatusOr<bool> WaitForExit(pid_t pid, absl::Time deadline) {
         break;
       }
     }
-    ::close(pidfd);
     if (!error.ok()) return error;
     return exited;
   }
@@ -108,13 +108,13 @@ absl::StatusOr<int> RunProcess(const std::vector<std::string>& argv, const std::
     }
   }
   const std::string out_path = log_path.empty() ? "/dev/null" : log_path;
-  int out_fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (out_fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot open log ", out_path));
+  UniqueFd out_fd(::open(out_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!out_fd.valid()) return ErrnoStatus(errno, absl::StrCat("cannot open log ", out_path));
 
   SpawnSetup setup;
   ::posix_spawn_file_actions_addopen(setup.actions(), 0, "/dev/null", O_RDONLY, 0);
-  ::posix_spawn_file_actions_adddup2(setup.actions(), out_fd, 1);
-  ::posix_spawn_file_actions_adddup2(setup.actions(), out_fd, 2);
+  ::posix_spawn_file_actions_adddup2(setup.actions(), out_fd.get(), 1);
+  ::posix_spawn_file_actions_adddup2(setup.actions(), out_fd.get(), 2);
   // Descriptors other threads opened without O_CLOEXEC must not leak into the child.
   ::posix_spawn_file_actions_addclosefrom_np(setup.actions(), 3);
   if (!working_dir.empty()) {
@@ -141,7 +141,7 @@ absl::StatusOr<int> RunProcess(const std::vector<std::string>& argv, const std::
   pid_t pid = -1;
   const absl::Time deadline = absl::Now() + timeout;
   int rc = ::posix_spawn(&pid, argv[0].c_str(), setup.actions(), setup.attr(), argv_ptrs.data(), env_ptrs.data());
-  ::close(out_fd);
+  out_fd.reset();  // the child has its copies
   if (rc != 0) return ErrnoStatus(rc, absl::StrCat("cannot run ", argv[0]));
 
   absl::StatusOr<bool> exited = WaitForExit(pid, deadline);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/unique_fd.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -81,13 +82,12 @@ TEST_F(RunProcessTest, ExactEnvironmentWorkingDirAndAppendedLog) {
 }
 
 TEST_F(RunProcessTest, InheritsNoStrayDescriptors) {
-  int leaky = ::open("/dev/null", O_RDONLY);  // deliberately without O_CLOEXEC
-  ASSERT_GE(leaky, 3);
+  UniqueFd leaky(::open("/dev/null", O_RDONLY));  // deliberately without O_CLOEXEC
+  ASSERT_GE(leaky.get(), 3);
   ASSERT_EQ(RunProcess({"/bin/sh", "-c", "ls /proc/$$/fd"}, {}, "", log_, absl::Seconds(30)).value(), 0);
-  ::close(leaky);
   std::string fds = ReadFile(log_);
   EXPECT_THAT(fds, HasSubstr("0\n1\n2\n"));
-  EXPECT_THAT(fds, Not(HasSubstr(absl::StrCat("\n", leaky, "\n"))));
+  EXPECT_THAT(fds, Not(HasSubstr(absl::StrCat("\n", leaky.get(), "\n"))));
 }
 
 TEST_F(RunProcessTest, Errors) {

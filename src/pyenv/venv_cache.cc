@@ -12,10 +12,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
 #include "pyenv/run_process.h"
 #include "pyenv/venv_files.h"
@@ -150,19 +150,20 @@ absl::StatusOr<std::string> VenvCache::DigestFile(const std::string& path) {
 
 absl::StatusOr<std::string> VenvCache::ComputeKey(const std::string& base_python,
                                                   const std::vector<std::string>& packages) {
-  internal::Sha256 hash;
-  hash.UpdateField(kFormatVersion);
-  hash.UpdateField(base_python);
+  Sha256 hash;
+  internal::UpdateField(&hash, kFormatVersion);
+  internal::UpdateField(&hash, base_python);
   std::error_code ec;
   // The resolved interpreter too: /usr/bin/python3 moving to a new minor version breaks venvs.
-  hash.UpdateField(fs::canonical(base_python, ec).string());
-  hash.UpdateField(std::to_string(packages.size()));
+  internal::UpdateField(&hash, fs::canonical(base_python, ec).string());
+  internal::UpdateField(&hash, std::to_string(packages.size()));
   for (const std::string& package : packages) {
     KILN_ASSIGN_OR_RETURN(std::string digest, DigestFile(package));
-    hash.UpdateField(fs::path(package).filename().string());  // pip reads wheel tags from it
-    hash.UpdateField(digest);
+    internal::UpdateField(&hash, fs::path(package).filename().string());  // pip reads wheel tags from it
+    internal::UpdateField(&hash, digest);
   }
-  return absl::BytesToHexString(hash.Finish()).substr(0, kKeyHexChars);
+  KILN_ASSIGN_OR_RETURN(std::string key, hash.FinalHex());
+  return key.substr(0, kKeyHexChars);
 }
 
 absl::StatusOr<std::string> VenvCache::Prepare(const std::string& base_python,

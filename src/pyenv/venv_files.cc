@@ -42,45 +42,24 @@ bool ReadWholeFile(const std::string& path, std::string* out) {
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) { EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr); }
-
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
-
-void Sha256::Update(absl::string_view bytes) { EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()); }
-
-void Sha256::UpdateField(absl::string_view bytes) {
-  unsigned char length[8];
-  uint64_t n = bytes.size();
-  for (int i = 0; i < 8; ++i) length[i] = static_cast<unsigned char>(n >> (8 * i));
-  EVP_DigestUpdate(ctx_, length, sizeof(length));
-  Update(bytes);
-}
-
-std::string Sha256::Finish() {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_DigestFinal_ex(ctx_, digest, &size);
-  return std::string(reinterpret_cast<char*>(digest), size);
+void UpdateField(Sha256* hash, absl::string_view bytes) {
+  hash->UpdateLittleEndian64(bytes.size());
+  hash->Update(bytes);
 }
 
 absl::StatusOr<std::string> Sha256OfFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("cannot open", path);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd.valid()) return ErrnoError("cannot open", path);
   Sha256 hash;
   std::vector<char> buffer(1 << 20);
   while (true) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      absl::Status error = ErrnoError("cannot read", path);
-      ::close(fd);
-      return error;
-    }
+    if (n < 0) return ErrnoError("cannot read", path);
     if (n == 0) break;
     hash.Update(absl::string_view(buffer.data(), static_cast<size_t>(n)));
   }
-  ::close(fd);
-  return hash.Finish();
+  return hash.Final();
 }
 
 absl::StatusOr<FileLock> FileLock::Lock(const std::string& path, absl::Time deadline) {
@@ -98,37 +77,19 @@ absl::StatusOr<FileLock> FileLock::Lock(const std::string& path, absl::Time dead
 
 absl::StatusOr<std::optional<FileLock>> FileLock::TryLock(const std::string& path) {
   while (true) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return ErrnoError("cannot open lock file", path);
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      int err = errno;
-      ::close(fd);
-      if (err == EWOULDBLOCK || err == EINTR) return std::optional<FileLock>();
-      errno = err;
+    UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
+    if (!fd.valid()) return ErrnoError("cannot open lock file", path);
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+      if (errno == EWOULDBLOCK || errno == EINTR) return std::optional<FileLock>();
       return ErrnoError("flock", path);
     }
     // An evictor may have unlinked the file after we opened it: then our lock guards nothing.
     struct stat held, current;
-    if (::fstat(fd, &held) == 0 && ::stat(path.c_str(), &current) == 0 && held.st_dev == current.st_dev &&
+    if (::fstat(fd.get(), &held) == 0 && ::stat(path.c_str(), &current) == 0 && held.st_dev == current.st_dev &&
         held.st_ino == current.st_ino) {
-      return std::optional<FileLock>(FileLock(fd));
+      return std::optional<FileLock>(FileLock(std::move(fd)));
     }
-    ::close(fd);
   }
-}
-
-FileLock::FileLock(FileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-
-FileLock& FileLock::operator=(FileLock&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-FileLock::~FileLock() {
-  if (fd_ >= 0) ::close(fd_);  // closing the last descriptor releases the flock
 }
 
 std::string ReadTail(const std::string& path, int max_lines, size_t max_bytes) {

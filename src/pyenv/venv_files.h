@@ -7,33 +7,20 @@
 // flock(2) then excludes other threads and processes alike); the free functions are
 // thread-safe.
 
-#include <openssl/evp.h>
-
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/sha256.h"
+#include "common/unique_fd.h"
 
 namespace kiln::pyenv::internal {
 
-// Incremental SHA-256 (OpenSSL EVP).
-class Sha256 {
- public:
-  Sha256();
-  ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
-
-  void Update(absl::string_view bytes);
-  // Appends the 8-byte little-endian length, then the bytes: fields cannot run together.
-  void UpdateField(absl::string_view bytes);
-  std::string Finish();  // 32 raw bytes; call once
-
- private:
-  EVP_MD_CTX* ctx_;
-};
+// Appends the 8-byte little-endian length of `bytes`, then the bytes: fields cannot run together.
+void UpdateField(Sha256* hash, absl::string_view bytes);
 
 // SHA-256 of a file's bytes (32 raw bytes). NOT_FOUND if it does not exist.
 absl::StatusOr<std::string> Sha256OfFile(const std::string& path);
@@ -48,13 +35,13 @@ class FileLock {
   // Does not wait: nullopt if someone else holds it.
   static absl::StatusOr<std::optional<FileLock>> TryLock(const std::string& path);
 
-  FileLock(FileLock&& other) noexcept;
-  FileLock& operator=(FileLock&& other) noexcept;
-  ~FileLock();
+  FileLock(FileLock&& other) noexcept = default;
+  FileLock& operator=(FileLock&& other) noexcept = default;
+  ~FileLock() = default;  // closing the last descriptor releases the flock
 
  private:
-  explicit FileLock(int fd) : fd_(fd) {}
-  int fd_ = -1;
+  explicit FileLock(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
 };
 
 // The last `max_lines` lines of a file, at most `max_bytes` of them ("" if unreadable).

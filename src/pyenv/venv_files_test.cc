@@ -26,23 +26,24 @@ class VenvFilesTest : public ::testing::Test {
   std::string dir_;
 };
 
-TEST_F(VenvFilesTest, Sha256MatchesKnownVectors) {
-  Sha256 hash;
-  hash.Update("abc");
-  EXPECT_EQ(absl::BytesToHexString(hash.Finish()), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+TEST_F(VenvFilesTest, Sha256OfFileMatchesKnownVector) {
   std::ofstream(dir_ + "/f") << "abc";
   EXPECT_EQ(absl::BytesToHexString(Sha256OfFile(dir_ + "/f").value()),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(Sha256OfFile(dir_ + "/missing").status().code(), absl::StatusCode::kNotFound);
 }
 
-TEST_F(VenvFilesTest, FieldsCannotRunTogether) {
+TEST_F(VenvFilesTest, FieldsAreLengthPrefixedAndCannotRunTogether) {
+  // Venv keys on disk depend on this framing: sha256(8-byte little-endian length + bytes).
+  Sha256 one;
+  UpdateField(&one, "abc");
+  EXPECT_EQ(one.FinalHex().value(), "ce91dc5eec0139adf091900d225971d6ad246a845bad791b5693a9d0d55dd391");
   Sha256 a, b;
-  a.UpdateField("ab");
-  a.UpdateField("c");
-  b.UpdateField("a");
-  b.UpdateField("bc");
-  EXPECT_NE(a.Finish(), b.Finish());
+  UpdateField(&a, "ab");
+  UpdateField(&a, "c");
+  UpdateField(&b, "a");
+  UpdateField(&b, "bc");
+  EXPECT_NE(a.Final().value(), b.Final().value());
 }
 
 TEST_F(VenvFilesTest, FileLockExcludesAndSurvivesUnlink) {

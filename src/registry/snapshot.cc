@@ -10,33 +10,17 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <memory>
 #include <vector>
 
-#include <openssl/evp.h>
-
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/sha256.h"
 #include "common/status_macros.h"
+#include "common/unique_fd.h"
 
 namespace kiln::registry {
 namespace {
 
 namespace fs = std::filesystem;
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 absl::Status Errno(absl::string_view what, const std::string& path) {
   return absl::InternalError(absl::StrCat(what, " ", path, ": ", std::strerror(errno)));
@@ -55,9 +39,9 @@ absl::Status WriteAll(int fd, const char* data, size_t size, const std::string& 
 
 // Clones `from` into the new file `to` (FICLONE), else copies it; fsyncs and makes it read-only.
 absl::StatusOr<bool> CloneOrCopy(const std::string& from, const std::string& to) {
-  Fd in(open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  UniqueFd in(open(from.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (in.get() < 0) return Errno("cannot open", from);
-  Fd out(open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  UniqueFd out(open(to.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (out.get() < 0) return Errno("cannot create", to);
   bool cloned = ioctl(out.get(), FICLONE, in.get()) == 0;
   if (!cloned) {
@@ -76,7 +60,7 @@ absl::StatusOr<bool> CloneOrCopy(const std::string& from, const std::string& to)
 }
 
 absl::Status SyncDir(const std::string& dir) {
-  Fd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd fd(open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0 || fsync(fd.get()) != 0) return Errno("cannot sync", dir);
   return absl::OkStatus();
 }
@@ -118,32 +102,26 @@ absl::Status Walk(const fs::path& root, absl::string_view uri, std::vector<std::
 absl::StatusOr<std::string> DigestTree(const std::string& root) {
   std::vector<std::string> files, dirs;
   KILN_RETURN_IF_ERROR(Walk(root, root, &files, &dirs));
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return absl::InternalError("cannot start SHA-256");
-  }
+  // Per file, in path order: its relative path with a NUL, its size (8 bytes, little-endian), its bytes.
+  Sha256 hash;
   std::vector<char> buffer(1 << 20);
   for (const std::string& rel : files) {
     std::string path = (fs::path(root) / rel).string();
-    Fd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     struct stat st;
     if (fd.get() < 0 || fstat(fd.get(), &st) != 0) return Errno("cannot open", path);
-    unsigned char size[8];
-    for (int i = 0; i < 8; ++i) size[i] = static_cast<unsigned char>(static_cast<uint64_t>(st.st_size) >> (8 * i));
-    EVP_DigestUpdate(ctx.get(), rel.data(), rel.size() + 1);  // with its NUL
-    EVP_DigestUpdate(ctx.get(), size, sizeof(size));
+    hash.Update(rel.data(), rel.size() + 1);  // with its NUL
+    hash.UpdateLittleEndian64(static_cast<uint64_t>(st.st_size));
     while (true) {
       ssize_t n = read(fd.get(), buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
       if (n < 0) return Errno("cannot read", path);
       if (n == 0) break;
-      EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<size_t>(n));
+      hash.Update(buffer.data(), static_cast<size_t>(n));
     }
   }
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int md_len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), md, &md_len) != 1) return absl::InternalError("cannot finish SHA-256");
-  return absl::StrCat("sha256:", absl::BytesToHexString(absl::string_view(reinterpret_cast<char*>(md), md_len)));
+  KILN_ASSIGN_OR_RETURN(std::string hex, hash.FinalHex());
+  return absl::StrCat("sha256:", hex);
 }
 
 absl::StatusOr<SnapshotStats> SnapshotTree(const std::string& source, const std::string& dest,
@@ -174,7 +152,7 @@ absl::StatusOr<SnapshotStats> SnapshotTree(const std::string& source, const std:
   KILN_ASSIGN_OR_RETURN(stats.digest, DigestTree(dest));
   std::string digest_path = (fs::path(dest) / kDigestFile).string();
   {
-    Fd out(open(digest_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
+    UniqueFd out(open(digest_path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444));
     if (out.get() < 0) return Errno("cannot create", digest_path);
     std::string line = absl::StrCat(stats.digest, "\n");
     KILN_RETURN_IF_ERROR(WriteAll(out.get(), line.data(), line.size(), digest_path));

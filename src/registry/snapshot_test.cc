@@ -32,6 +32,15 @@ TEST_F(SnapshotTest, CopiesTreeAndDigestsContentAndPaths) {
   EXPECT_NE(*DigestTree((root_ / "storage/src2").string()), stats->digest);
 }
 
+TEST_F(SnapshotTest, DigestFormatIsStable) {
+  // Stored digests depend on it: per file in path order, the path with a NUL, its size as 8
+  // little-endian bytes, then its bytes (the value below is Python's hashlib over the same).
+  Put("src/a.txt", "alpha");
+  Put("src/d/b.txt", "beta");
+  EXPECT_EQ(*DigestTree((root_ / "storage/src").string()),
+            "sha256:1c705b6cb37e8e284b674f0df9a0a0d4f9541c58ee07ce0e81d7c7c65d44fe15");
+}
+
 TEST_F(SnapshotTest, RefusesSymlinksAndEmptyFolders) {
   Put("src/a.txt", "alpha");
   fs::create_symlink("/etc/passwd", root_ / "storage/src/link");
