@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "control/legacy_records.h"
 #include "google/protobuf/util/time_util.h"
 #include "protojson/proto_time.h"
 #include "service/job_service.h"
@@ -58,13 +59,22 @@ CustomJobReconciler::CustomJobReconciler(store::Store* store, runtime::Runtime* 
 CustomJobReconciler::~CustomJobReconciler() { Stop(); }
 
 void CustomJobReconciler::Start() {
+  // Before the first step: records an earlier kiln kept in its old layout become job records.
+  int upgraded = 0;
+  if (absl::Status s = UpgradeLegacyRecords(*store_, *runtime_, &upgraded); !s.ok()) {
+    spdlog::error("CustomJobReconciler: upgrading the records of an earlier kiln: {}", s.ToString());
+  } else if (upgraded > 0) {
+    spdlog::info("CustomJobReconciler: upgraded the records of {} jobs from an earlier kiln", upgraded);
+  }
   if (subscriptions_.empty()) {
     subscriptions_.push_back(store_->AddCommitListener([this](const std::vector<std::string>& names) {
       for (const std::string& n : names) {
         if (absl::StrContains(n, "/customJobs/")) loop_.Enqueue(n);
       }
     }));
-    subscriptions_.push_back(runtime_->Subscribe([this](const std::string& job) { loop_.Enqueue(job); }));
+    subscriptions_.push_back(runtime_->Subscribe([this](const std::string& job) {
+      if (!job.empty()) loop_.Enqueue(job);  // a job an earlier kiln launched has no name: resync
+    }));
     subscriptions_.push_back(planner_->OnWake([this](const std::string& job) { loop_.Enqueue(job); }));
   }
   loop_.Start();

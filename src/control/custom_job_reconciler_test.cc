@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "common/status_macros.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
@@ -487,6 +488,50 @@ TEST_F(ReconcilerTest, StopCancelsEveryRegistrationAndStartMayFollow) {
   for (int i = 0; i < 1000 && Job().state() != v1::JOB_STATE_RUNNING; ++i) absl::SleepFor(absl::Milliseconds(10));
   EXPECT_EQ(Job().state(), v1::JOB_STATE_RUNNING);
   reconciler_->Stop();
+}
+
+// Records of an earlier kiln (one meta entry per replica, grant/ and outcome/) become one job
+// record at start, with the runtime's handle for the job's folder.
+TEST_F(ReconcilerTest, RecordsOfAnEarlierKilnAreUpgradedAtStart) {
+  CreateJob();
+  absl::StatusOr<runtime::JobLaunch> launch = planner_.Plan(Job());
+  ASSERT_TRUE(launch.ok());
+  ASSERT_TRUE(runtime_->LaunchJob(*launch).ok());  // the folder that kiln left
+  SetState(v1::JOB_STATE_RUNNING);
+  const std::string job = kJob;
+  ASSERT_TRUE(store_
+                  ->Write([&](store::Transaction& tx) -> absl::Status {
+                    KILN_RETURN_IF_ERROR(
+                        tx.PutMeta("replicas/" + job + "/workerpool0-0", R"({"task":"workerpool0-0"})"));
+                    KILN_RETURN_IF_ERROR(tx.PutMeta("grant/" + job, "old-grant"));
+                    return tx.PutMeta("outcome/" + job, R"({"state":5,"code":3,"message":"The replica failed."})");
+                  })
+                  .ok());
+  Restart();
+  reconciler_->Start();
+  reconciler_->Stop();
+  absl::StatusOr<std::optional<JobRecord>> record = ReadJobRecord(*store_, kJob);
+  ASSERT_TRUE(record.ok() && record->has_value());
+  EXPECT_EQ((*record)->runtime_handle, kHandle);
+  EXPECT_EQ((*record)->grant, "old-grant");
+  ASSERT_TRUE((*record)->outcome.has_value());
+  EXPECT_EQ((*record)->outcome->state, v1::JOB_STATE_FAILED);
+  EXPECT_EQ((*record)->outcome->error.message(), "The replica failed.");
+  ASSERT_TRUE(store_
+                  ->Read([&](store::Transaction& tx) -> absl::Status {
+                    EXPECT_TRUE(tx.ListMeta("replicas/")->empty());
+                    EXPECT_TRUE(absl::IsNotFound(tx.GetMeta("grant/" + job).status()));
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  // The upgraded job ends as the old kiln had decided, once its replica has exited.
+  runtime_->ExitStopped();
+  Settle();
+  EXPECT_EQ(runtime_->stops().size(), 1u);
+  runtime_->ExitStopped();
+  Settle();
+  EXPECT_EQ(Job().state(), v1::JOB_STATE_FAILED);
+  EXPECT_EQ(Job().error().message(), "The replica failed.");
 }
 
 }  // namespace

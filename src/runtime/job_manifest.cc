@@ -1,5 +1,10 @@
 #include "runtime/job_manifest.h"
 
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <tuple>
+
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "runtime/replica_files.h"
@@ -103,6 +108,38 @@ absl::StatusOr<JobManifest> ReadManifest(const std::string& job_dir) {
   if (text->empty()) return absl::NotFoundError(absl::StrCat(path, " was never written"));
   absl::StatusOr<JobManifest> manifest = ManifestFromJson(*text);
   if (!manifest.ok()) return absl::DataLossError(absl::StrCat(path, ": ", manifest.status().message()));
+  return manifest;
+}
+
+absl::StatusOr<JobManifest> LegacyManifest(const std::string& job_dir, const std::string& key) {
+  JobManifest manifest;
+  manifest.key = key;
+  std::vector<std::tuple<int, int, ManifestReplica>> found;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(job_dir, error)) {
+    std::string task = entry.path().filename().string();
+    int pool = 0, index = 0;
+    char rest = 0;
+    if (std::sscanf(task.c_str(), "workerpool%d-%d%c", &pool, &index, &rest) != 2) continue;
+    absl::StatusOr<std::string> text = ReadFile(JoinPath(entry.path().string(), "spec.json"));
+    if (!text.ok() || text->empty()) continue;  // never handed to a shim
+    Json spec = Json::parse(*text, nullptr, /*allow_exceptions=*/false);
+    if (!spec.is_object() || !IsStringArray(spec.value("argv", Json())) || !IsStringArray(spec.value("env", Json()))) {
+      return absl::DataLossError(absl::StrCat(entry.path().string(), "/spec.json is malformed"));
+    }
+    ManifestReplica r;
+    r.task = task;
+    r.place = {.host = "127.0.0.1", .ports = {}, .dir = entry.path().string()};
+    r.command.argv = spec["argv"].get<std::vector<std::string>>();
+    r.command.env = spec["env"].get<std::vector<std::string>>();
+    r.command.working_dir = spec.value("working_dir", "");
+    found.emplace_back(pool, index, std::move(r));
+  }
+  if (found.empty()) return absl::NotFoundError(absl::StrCat("no replica folders in ", job_dir));
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return std::tie(std::get<0>(a), std::get<1>(a)) < std::tie(std::get<0>(b), std::get<1>(b));
+  });
+  for (auto& [pool, index, r] : found) manifest.replicas.push_back(std::move(r));
   return manifest;
 }
 

@@ -53,6 +53,13 @@ absl::StatusOr<JobManifest> ManifestFromJson(absl::string_view json);
 // was never written); DATA_LOSS naming the file when it does not parse.
 absl::StatusOr<JobManifest> ReadManifest(const std::string& job_dir);
 
+// A job folder an earlier kiln (before job manifests) made: one folder per replica named
+// workerpool<pool>-<index>, each with the spec.json its shim was given. The manifest that
+// describes it (tasks in pool, index order; commands from spec.json; places without ports,
+// which that kiln did not record; name and annotation empty). NOT_FOUND when the folder holds
+// no such replica.
+absl::StatusOr<JobManifest> LegacyManifest(const std::string& job_dir, const std::string& key);
+
 // The launch error recorded in <job_dir>/launch-error, or OK when there is none.
 absl::Status ReadLaunchError(const std::string& job_dir);
 // Records `error` (its message) in <job_dir>/launch-error, atomically.

@@ -242,7 +242,14 @@ absl::StatusOr<std::optional<FoundJob>> LocalRuntime::FindJob(absl::string_view 
   if (!IsValidLaunchName(key)) return absl::InvalidArgumentError(absl::StrCat("bad job key \"", key, "\""));
   std::string dir = JoinPath(options_.jobs_root, key);
   absl::StatusOr<internal::JobManifest> manifest = internal::ReadManifest(dir);
-  if (absl::IsNotFound(manifest.status())) return std::nullopt;
+  if (absl::IsNotFound(manifest.status())) {
+    // A folder an earlier kiln made (before manifests): described once, then like any other.
+    manifest = internal::LegacyManifest(dir, std::string(key));
+    if (absl::IsNotFound(manifest.status())) return std::nullopt;
+    KILN_RETURN_IF_ERROR(manifest.status());
+    KILN_RETURN_IF_ERROR(internal::WriteFileAtomically(JoinPath(dir, internal::kJobManifestFile),
+                                                       internal::ManifestToJson(*manifest), /*durable=*/false));
+  }
   if (!manifest.ok()) return manifest.status();
   return FoundJob{.handle = HandleOf(dir), .annotation = manifest->annotation};
 }

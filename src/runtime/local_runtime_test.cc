@@ -325,5 +325,33 @@ TEST_F(LocalRuntimeTest, ACancelledSubscriptionHearsNothingMore) {
   EXPECT_TRUE(notified_.empty());
 }
 
+// A job folder an earlier kiln made (replica folders with spec.json, no job.json) is found by its
+// key and reported from its replicas' exit records.
+TEST_F(LocalRuntimeTest, AFolderOfAnEarlierKilnIsFoundAndReported) {
+  std::string dir = internal::JoinPath(root_, "jobs/11/workerpool0-0");
+  std::filesystem::create_directories(dir);
+  ASSERT_TRUE(internal::WriteFile(internal::JoinPath(dir, "spec.json"),
+                                  R"({"argv":["true"],"env":["PATH=/bin"],"working_dir":"",)"
+                                  R"("shim":{"pid":999999999,"start_ticks":1,"boot_id":"old-boot"}})")
+                  .ok());
+  ASSERT_TRUE(internal::WriteFile(internal::JoinPath(dir, "exit.json"),
+                                  R"({"exit_code":0,"signal":0,"stopped_by_kiln":false,)"
+                                  R"("end_time":"2026-01-01T00:00:00+00:00"})")
+                  .ok());
+  ASSERT_TRUE(internal::WriteFile(internal::JoinPath(dir, "replica.log"), "old output\n").ok());
+  absl::StatusOr<std::optional<FoundJob>> found = runtime_->FindJob("11");
+  ASSERT_TRUE(found.ok()) << found.status();
+  ASSERT_TRUE(found->has_value());
+  ASSERT_TRUE(runtime_->Adopt((*found)->handle).ok());
+  absl::StatusOr<JobStatus> status = runtime_->Status((*found)->handle);
+  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_EQ(status->replicas.size(), 1u);
+  EXPECT_EQ(status->replicas[0].task, "workerpool0-0");
+  EXPECT_EQ(status->replicas[0].phase, Phase::kExited);
+  EXPECT_EQ(Log(*runtime_, (*found)->handle, "workerpool0-0"), "old output\n");
+  EXPECT_TRUE(std::filesystem::exists(internal::JoinPath(root_, "jobs/11/job.json"))) << "described once";
+  EXPECT_FALSE(runtime_->FindJob("12")->has_value());
+}
+
 }  // namespace
 }  // namespace kiln::runtime
